@@ -1,0 +1,35 @@
+// Internal hooks into the CPU allocator, for the scheduler and the tests. Not installed.
+#pragma once
+
+#include <cstddef>
+
+namespace mlx::core::allocator::detail {
+
+// Buffers below this size come from the C heap (64-byte aligned, power-of-two capacities); from
+// this size up they are whole pages mapped directly, so they can be mlock()ed and handed back to
+// the system independently.
+inline constexpr size_t kPageThreshold = 16384;
+inline constexpr size_t kPageSize = 4096;
+inline constexpr size_t kSmallAlignment = 64;
+inline constexpr size_t kMinCapacity = 64;
+
+// The capacity malloc(size) reserves: the next power of two (at least 64) below 16 KiB, a whole
+// number of 4 KiB pages from 16 KiB up.
+size_t round_size(size_t size);
+
+// Active memory is above the memory limit. The scheduler polls this to implement the soft limit
+// (wait for in-flight work to free memory before launching more).
+bool over_memory_limit();
+
+// The cache limit currently in force (it follows the memory limit until set_cache_limit is called).
+size_t get_cache_limit();
+
+// Bytes currently mlock()ed by the allocator, cached buffers included.
+size_t get_wired_memory();
+
+// Restores the default limits (memory limit = physical RAM, soft mode, cache limit following the
+// memory limit, wired limit 0) so tests can leave the process as they found it. Buffers already
+// locked stay locked until they go back to the system.
+void reset_limits();
+
+}  // namespace mlx::core::allocator::detail

@@ -1,0 +1,311 @@
+// Streams and their worker threads, per-thread default streams, and stream selection.
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "core/scheduler.h"
+#include "mlx/utils.h"
+
+namespace mlx::core {
+
+namespace {
+
+// Thread-local stream handles live in their own index range so that a handle mistaken for a
+// concrete stream is reported as unknown rather than silently used.
+constexpr int kThreadLocalBase = 1 << 24;
+
+class StreamWorker {
+ public:
+  StreamWorker(Stream s, std::thread::id owner) : stream(s), owner(owner) {
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~StreamWorker() {
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  void enqueue(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+  const Stream stream;
+  const std::thread::id owner;
+
+ private:
+  void run() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lk(mutex_);
+        cv_.wait(lk, [this] { return stop_ || !tasks_.empty(); });
+        // Drain the queue before stopping so queued work is never dropped.
+        if (tasks_.empty()) {
+          return;
+        }
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_{false};
+  std::thread thread_;
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::map<int, std::shared_ptr<StreamWorker>> workers;
+  int next_index{0};
+  int next_thread_local{kThreadLocalBase};
+  std::map<int, Device> thread_local_handles;
+};
+
+Registry& registry() {
+  // Leaked on purpose: worker threads may still run while static destructors do.
+  static Registry* r = new Registry();
+  return *r;
+}
+
+struct ThreadStreams {
+  std::map<Device, int> defaults;
+  std::map<int, int> thread_local_streams;  // handle index -> stream index
+};
+
+ThreadStreams& thread_streams() {
+  static thread_local ThreadStreams t;
+  return t;
+}
+
+std::string stream_string(const Stream& s) {
+  return "Stream(" + std::string(s.device.type == Device::cpu ? "cpu" : "gpu") + ", " +
+         std::to_string(s.index) + ")";
+}
+
+std::shared_ptr<StreamWorker> find_worker(const Stream& s) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mutex);
+  auto it = r.workers.find(s.index);
+  if (it == r.workers.end() || it->second->stream.device != s.device) {
+    return nullptr;
+  }
+  return it->second;
+}
+
+void check_device(const Device& d, const char* caller) {
+  if (!is_available(d)) {
+    throw std::invalid_argument(std::string("[") + caller + "] Device " +
+                                (d.type == Device::cpu ? "cpu(" : "gpu(") +
+                                std::to_string(d.index) + ") is not available" +
+                                (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
+  }
+}
+
+Stream create_stream(Device d, const char* caller) {
+  check_device(d, caller);
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mutex);
+  Stream s(r.next_index++, d);
+  r.workers.emplace(s.index, std::make_shared<StreamWorker>(s, std::this_thread::get_id()));
+  return s;
+}
+
+}  // namespace
+
+namespace scheduler {
+
+void check_stream(const Stream& s, const char* caller) {
+  if (!find_worker(s)) {
+    throw std::invalid_argument(std::string("[") + caller + "] " + stream_string(s) +
+                                " does not exist (it was never created or has been cleared).");
+  }
+}
+
+void enqueue(const Stream& s, std::function<void()> task) {
+  auto w = find_worker(s);
+  if (!w) {
+    check_stream(s, "eval");
+  }
+  w->enqueue(std::move(task));
+}
+
+}  // namespace scheduler
+
+Stream default_stream(Device d) {
+  check_device(d, "default_stream");
+  auto& defaults = thread_streams().defaults;
+  auto it = defaults.find(d);
+  if (it != defaults.end()) {
+    Stream s(it->second, d);
+    if (find_worker(s)) {
+      return s;
+    }
+  }
+  auto s = create_stream(d, "default_stream");
+  defaults.insert_or_assign(d, s.index);
+  return s;
+}
+
+void set_default_stream(Stream s) {
+  scheduler::check_stream(s, "set_default_stream");
+  thread_streams().defaults.insert_or_assign(s.device, s.index);
+}
+
+Stream new_stream(Device d) {
+  return create_stream(d, "new_stream");
+}
+
+Stream new_thread_unsafe_stream(Device d) {
+  return create_stream(d, "new_thread_unsafe_stream");
+}
+
+ThreadLocalStream new_thread_local_stream(Device d) {
+  check_device(d, "new_thread_local_stream");
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mutex);
+  int index = r.next_thread_local++;
+  r.thread_local_handles.emplace(index, d);
+  return ThreadLocalStream(index, d);
+}
+
+Stream stream_from_thread_local_stream(ThreadLocalStream s) {
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lk(r.mutex);
+    if (r.thread_local_handles.find(s.index) == r.thread_local_handles.end()) {
+      throw std::invalid_argument("[stream_from_thread_local_stream] " + stream_string(s) +
+                                  " is not a thread-local stream handle.");
+    }
+  }
+  auto& map = thread_streams().thread_local_streams;
+  auto it = map.find(s.index);
+  if (it != map.end()) {
+    Stream concrete(it->second, s.device);
+    if (find_worker(concrete)) {
+      return concrete;
+    }
+  }
+  auto concrete = create_stream(s.device, "stream_from_thread_local_stream");
+  map.insert_or_assign(s.index, concrete.index);
+  return concrete;
+}
+
+std::vector<Stream> get_streams() {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mutex);
+  std::vector<Stream> out;
+  for (auto& [i, w] : r.workers) {
+    out.push_back(w->stream);
+  }
+  return out;
+}
+
+bool operator==(const Stream& lhs, const Stream& rhs) {
+  return lhs.index == rhs.index && lhs.device == rhs.device;
+}
+
+bool operator!=(const Stream& lhs, const Stream& rhs) {
+  return !(lhs == rhs);
+}
+
+bool operator<(const Stream& lhs, const Stream& rhs) {
+  return lhs.index < rhs.index;
+}
+
+void synchronize(Stream s) {
+  auto w = find_worker(s);
+  if (!w) {
+    scheduler::check_stream(s, "synchronize");
+  }
+  std::promise<void> done;
+  auto fut = done.get_future();
+  w->enqueue([&done] { done.set_value(); });
+  fut.wait();
+}
+
+void synchronize(ThreadLocalStream s) {
+  synchronize(stream_from_thread_local_stream(s));
+}
+
+void synchronize() {
+  synchronize(default_stream(default_device()));
+}
+
+void clear_streams() {
+  auto me = std::this_thread::get_id();
+  std::vector<std::shared_ptr<StreamWorker>> mine;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lk(r.mutex);
+    for (auto it = r.workers.begin(); it != r.workers.end();) {
+      if (it->second->owner == me) {
+        mine.push_back(std::move(it->second));
+        it = r.workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  thread_streams().defaults.clear();
+  thread_streams().thread_local_streams.clear();
+  // Destroying a worker finishes its queued tasks, then joins its thread.
+  mine.clear();
+}
+
+Stream to_stream(StreamOrDevice s) {
+  return to_stream(std::move(s), default_device());
+}
+
+Stream to_stream(StreamOrDevice s, Device default_) {
+  if (std::holds_alternative<std::monostate>(s)) {
+    return default_stream(default_);
+  } else if (auto* d = std::get_if<Device>(&s)) {
+    return default_stream(*d);
+  } else if (auto* t = std::get_if<Device::DeviceType>(&s)) {
+    return default_stream(Device(*t));
+  } else if (auto* tls = std::get_if<ThreadLocalStream>(&s)) {
+    return stream_from_thread_local_stream(*tls);
+  }
+  auto stream = std::get<Stream>(s);
+  check_device(stream.device, "to_stream");
+  return stream;
+}
+
+StreamContext::StreamContext(StreamOrDevice s)
+    : previous_device_(default_device()), previous_stream_(default_stream(default_device())) {
+  if (std::holds_alternative<std::monostate>(s)) {
+    throw std::invalid_argument("[StreamContext] Expected a stream or a device, got none.");
+  }
+  auto stream = to_stream(s);
+  set_default_device(stream.device);
+  set_default_stream(stream);
+}
+
+StreamContext::~StreamContext() {
+  set_default_device(previous_device_);
+  try {
+    set_default_stream(previous_stream_);
+  } catch (const std::invalid_argument&) {
+    // The previous default was cleared meanwhile; a new one is made on next use.
+  }
+}
+
+}  // namespace mlx::core
