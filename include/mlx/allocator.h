@@ -46,15 +46,9 @@ Buffer malloc(size_t size);
 // Returns the buffer to the cache (or to the system when the cache is full).
 void free(Buffer buffer);
 
-inline Buffer make_buffer(void* ptr, size_t size) {
-  return allocator().make_buffer(ptr, size);
-}
-inline void release(Buffer buffer) {
-  allocator().release(buffer);
-}
+inline Buffer make_buffer(void* ptr, size_t size) { return allocator().make_buffer(ptr, size); }
+inline void release(Buffer buffer) { allocator().release(buffer); }
 // Our allocator wraps any host pointer, so foreign buffers are never copied.
-inline bool can_reuse_alien_buffer() {
-  return true;
-}
+inline bool can_reuse_alien_buffer() { return true; }
 
 }  // namespace mlx::core::allocator

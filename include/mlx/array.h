@@ -104,8 +104,7 @@ class array {
   explicit array(std::initializer_list<int> data, Dtype dtype);
 
   template <typename T>
-  explicit array(std::initializer_list<T> data, const Shape& shape,
-                 Dtype dtype = TypeToDtype<T>());
+  explicit array(std::initializer_list<T> data, const Shape& shape, Dtype dtype = TypeToDtype<T>());
 
   /* Build an array from a buffer */
   explicit array(allocator::Buffer data, Shape shape, Dtype dtype,
@@ -113,16 +112,13 @@ class array {
 
   /* Build an array from memory the caller owns, without copying; `deleter` runs when the last
    * array using the memory is gone. */
-  explicit array(void* data, Shape shape, Dtype dtype,
-                 const std::function<void(void*)>& deleter);
+  explicit array(void* data, Shape shape, Dtype dtype, const std::function<void(void*)>& deleter);
 
   /** A node of the graph: computed by `primitive` from `inputs` when evaluated. */
-  array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
-        std::vector<array> inputs);
+  array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive, std::vector<array> inputs);
 
   /** The outputs of a multi-output primitive, each knowing the others as its siblings. */
-  static std::vector<array> make_arrays(std::vector<Shape> shapes,
-                                        const std::vector<Dtype>& dtypes,
+  static std::vector<array> make_arrays(std::vector<Shape> shapes, const std::vector<Dtype>& dtypes,
                                         const std::shared_ptr<Primitive>& primitive,
                                         const std::vector<array>& inputs);
 
@@ -354,8 +350,8 @@ class array {
   void set_data(allocator::Buffer buffer, size_t data_size, Strides strides, Flags flags,
                 int64_t offset, Deleter d = allocator::free);
 
-  void copy_shared_buffer(const array& other, const Strides& strides, Flags flags,
-                          size_t data_size, int64_t offset = 0);
+  void copy_shared_buffer(const array& other, const Strides& strides, Flags flags, size_t data_size,
+                          int64_t offset = 0);
 
   void copy_shared_buffer(const array& other);
 
@@ -421,8 +417,7 @@ array::array(It data, const Shape& shape, Dtype dtype)
 
 template <typename T>
 array::array(std::initializer_list<T> data, Dtype dtype /* = TypeToDtype<T>() */)
-    : array_desc_(
-          std::make_shared<ArrayDesc>(Shape{static_cast<ShapeElem>(data.size())}, dtype)) {
+    : array_desc_(std::make_shared<ArrayDesc>(Shape{static_cast<ShapeElem>(data.size())}, dtype)) {
   init_data();
   detail::copy_to_dtype(data.begin(), size(), dtype, this->data<void>());
 }
@@ -431,9 +426,9 @@ template <typename T>
 array::array(std::initializer_list<T> data, const Shape& shape, Dtype dtype)
     : array_desc_(std::make_shared<ArrayDesc>(shape, dtype)) {
   if (data.size() != size()) {
-    throw std::invalid_argument(
-        "[array] Data size (" + std::to_string(data.size()) +
-        ") does not match the number of elements of the shape (" + std::to_string(size()) + ").");
+    throw std::invalid_argument("[array] Data size (" + std::to_string(data.size()) +
+                                ") does not match the number of elements of the shape (" +
+                                std::to_string(size()) + ").");
   }
   init_data();
   detail::copy_to_dtype(data.begin(), size(), dtype, this->data<void>());
@@ -504,7 +499,8 @@ void copy_to_dtype(It src, size_t n, Dtype dtype, void* dst) {
 }  // namespace detail
 
 template <typename T>
-inline constexpr bool is_array_v = std::is_same_v<std::remove_cv_t<std::remove_reference_t<T>>, array>;
+inline constexpr bool is_array_v =
+    std::is_same_v<std::remove_cv_t<std::remove_reference_t<T>>, array>;
 
 template <typename... T>
 inline constexpr bool is_arrays_v = (is_array_v<T> && ...);

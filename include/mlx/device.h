@@ -32,9 +32,7 @@ void set_default_device(const Device& d);
 bool operator==(const Device& lhs, const Device& rhs);
 bool operator!=(const Device& lhs, const Device& rhs);
 bool operator<(const Device& lhs, const Device& rhs);
-inline bool operator==(const Device& lhs, Device::DeviceType rhs) {
-  return lhs.type == rhs;
-}
+inline bool operator==(const Device& lhs, Device::DeviceType rhs) { return lhs.type == rhs; }
 
 bool is_available(const Device& d);
 

@@ -22,7 +22,8 @@ size_t get_memory_limit();
 // Opt-in strict mode for the memory limit; returns the previous mode.
 bool set_memory_limit_strict(bool strict);
 
-// Bounds the buffer cache; 0 disables caching. Returns the previous limit. Default: the memory limit.
+// Bounds the buffer cache; 0 disables caching. Returns the previous limit. Default: the memory
+// limit.
 size_t set_cache_limit(size_t limit);
 // Frees every cached buffer.
 void clear_cache();

@@ -45,16 +45,12 @@ array full(Shape shape, T val, StreamOrDevice s = {}) {
 
 /** Fill an array of the given shape with zeros. */
 array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
-inline array zeros(const Shape& shape, StreamOrDevice s = {}) {
-  return zeros(shape, float32, s);
-}
+inline array zeros(const Shape& shape, StreamOrDevice s = {}) { return zeros(shape, float32, s); }
 array zeros_like(const array& a, StreamOrDevice s = {});
 
 /** Fill an array of the given shape with ones. */
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
-inline array ones(const Shape& shape, StreamOrDevice s = {}) {
-  return ones(shape, float32, s);
-}
+inline array ones(const Shape& shape, StreamOrDevice s = {}) { return ones(shape, float32, s); }
 array ones_like(const array& a, StreamOrDevice s = {});
 
 // ---- Shape ----

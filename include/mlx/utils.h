@@ -13,7 +13,8 @@
 
 namespace mlx::core {
 
-using StreamOrDevice = std::variant<std::monostate, Stream, ThreadLocalStream, Device, Device::DeviceType>;
+using StreamOrDevice =
+    std::variant<std::monostate, Stream, ThreadLocalStream, Device, Device::DeviceType>;
 
 // The stream an op runs on: the given stream, or the calling thread's default stream of the
 // given device (of the default device for an empty argument). Throws std::invalid_argument for

@@ -93,8 +93,7 @@ array::array(std::initializer_list<float> data)
 }
 
 array::array(std::initializer_list<int> data, Dtype dtype)
-    : array_desc_(
-          std::make_shared<ArrayDesc>(Shape{static_cast<ShapeElem>(data.size())}, dtype)) {
+    : array_desc_(std::make_shared<ArrayDesc>(Shape{static_cast<ShapeElem>(data.size())}, dtype)) {
   init_data();
   detail::copy_to_dtype(data.begin(), size(), dtype, this->data<void>());
 }
@@ -230,9 +229,7 @@ bool array::is_available() const {
   return array_desc_->state.load(std::memory_order_acquire) == State::available;
 }
 
-bool array::is_tracer() const {
-  return array_desc_->is_tracer;
-}
+bool array::is_tracer() const { return array_desc_->is_tracer; }
 
 void array::detach() {
   for (auto& s : array_desc_->siblings) {
@@ -281,8 +278,8 @@ void array::copy_shared_buffer(const array& other, const Strides& strides, Flags
   array_desc_->strides = strides;
   array_desc_->flags = flags;
   array_desc_->data_size = data_size;
-  array_desc_->data_ptr = static_cast<char*>(other.array_desc_->data_ptr) +
-                          static_cast<int64_t>(itemsize()) * offset;
+  array_desc_->data_ptr =
+      static_cast<char*>(other.array_desc_->data_ptr) + static_cast<int64_t>(itemsize()) * offset;
 }
 
 void array::copy_shared_buffer(const array& other) {

@@ -8,11 +8,13 @@ namespace mlx::core {
 struct ArrayAccess {
   using State = array::State;
 
-  static State state(const array& a) { return a.array_desc_->state.load(std::memory_order_acquire); }
+  static State state(const array& a) {
+    return a.array_desc_->state.load(std::memory_order_acquire);
+  }
   static bool try_claim(const array& a) {
     auto expected = State::unscheduled;
     return a.array_desc_->state.compare_exchange_strong(expected, State::scheduled,
-                                                         std::memory_order_acq_rel);
+                                                        std::memory_order_acq_rel);
   }
   static void set_state(const array& a, State s) {
     a.array_desc_->state.store(s, std::memory_order_release);

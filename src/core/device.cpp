@@ -50,7 +50,8 @@ size_t available_memory_bytes() {
       return value * 1024;
     }
   }
-  return static_cast<size_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return static_cast<size_t>(sysconf(_SC_AVPHYS_PAGES)) *
+         static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::string device_string(const Device& d) {
@@ -66,9 +67,9 @@ const Device& default_device() {
 
 void set_default_device(const Device& d) {
   if (!is_available(d)) {
-    throw std::invalid_argument("[set_default_device] Device " + device_string(d) +
-                                " is not available" +
-                                (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
+    throw std::invalid_argument(
+        "[set_default_device] Device " + device_string(d) + " is not available" +
+        (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
   }
   std::lock_guard<std::mutex> lk(default_device_mutex);
   default_device_storage() = d;
@@ -78,9 +79,7 @@ bool operator==(const Device& lhs, const Device& rhs) {
   return lhs.type == rhs.type && lhs.index == rhs.index;
 }
 
-bool operator!=(const Device& lhs, const Device& rhs) {
-  return !(lhs == rhs);
-}
+bool operator!=(const Device& lhs, const Device& rhs) { return !(lhs == rhs); }
 
 bool operator<(const Device& lhs, const Device& rhs) {
   return lhs.type != rhs.type ? lhs.type < rhs.type : lhs.index < rhs.index;
@@ -93,9 +92,7 @@ bool is_available(const Device& d) {
   return d.index >= 0 && d.index < gpu::device_count();
 }
 
-int device_count(Device::DeviceType type) {
-  return type == Device::cpu ? 1 : gpu::device_count();
-}
+int device_count(Device::DeviceType type) { return type == Device::cpu ? 1 : gpu::device_count(); }
 
 const DeviceInfo& device_info(const Device& d) {
   if (d.type == Device::gpu) {
@@ -131,34 +128,28 @@ const DeviceInfo& device_info(const Device& d) {
 // ---- GPU backend availability: no GPU backend is built yet. ----
 
 namespace gpu {
-bool is_available() {
-  return false;
-}
-int device_count() {
-  return 0;
-}
+bool is_available() { return false; }
+int device_count() { return 0; }
 const DeviceInfo& device_info(int index) {
-  throw std::invalid_argument("[gpu::device_info] No GPU backend is available in this build "
-                              "(requested device " +
-                              std::to_string(index) + ").");
+  throw std::invalid_argument(
+      "[gpu::device_info] No GPU backend is available in this build "
+      "(requested device " +
+      std::to_string(index) + ").");
 }
 }  // namespace gpu
 
 namespace cu {
-bool is_available() {
-  return false;
-}
+bool is_available() { return false; }
 const DeviceInfo& device_info(int index) {
-  throw std::invalid_argument("[cu::device_info] The CUDA backend is not available in this build "
-                              "(requested device " +
-                              std::to_string(index) + ").");
+  throw std::invalid_argument(
+      "[cu::device_info] The CUDA backend is not available in this build "
+      "(requested device " +
+      std::to_string(index) + ").");
 }
 }  // namespace cu
 
 namespace metal {
-bool is_available() {
-  return false;
-}
+bool is_available() { return false; }
 void start_capture(std::string) {
   throw std::invalid_argument("[metal::start_capture] Metal is not available on Linux.");
 }
@@ -174,12 +165,8 @@ std::string& metallib_path() {
   return p;
 }
 }  // namespace
-void set_metallib_path(const std::string& path) {
-  metallib_path() = path;
-}
-const std::string& get_metallib_path() {
-  return metallib_path();
-}
+void set_metallib_path(const std::string& path) { metallib_path() = path; }
+const std::string& get_metallib_path() { return metallib_path(); }
 }  // namespace metal
 
 }  // namespace mlx::core

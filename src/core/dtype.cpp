@@ -60,9 +60,7 @@ int checked_index(Dtype d) {
 
 const DtypeRow& row_of(Dtype d) { return kRows[checked_index(d)]; }
 
-constexpr Dtype signed_of_size(int size) {
-  return size == 2 ? int16 : (size == 4 ? int32 : int64);
-}
+constexpr Dtype signed_of_size(int size) { return size == 2 ? int16 : (size == 4 ? int32 : int64); }
 
 // The rules behind MLX's promotion table; the tests compare the result with the table itself.
 constexpr Dtype promote(Dtype a, Dtype b) {

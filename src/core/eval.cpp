@@ -124,8 +124,9 @@ void eval_impl(std::vector<array> outputs, bool async) {
     try {
       for (auto& out : outputs) {
         if (ArrayAccess::state(out) == State::unscheduled && !out.has_primitive()) {
-          throw std::invalid_argument("[eval] Attempting to evaluate an array without data or a "
-                                      "primitive.");
+          throw std::invalid_argument(
+              "[eval] Attempting to evaluate an array without data or a "
+              "primitive.");
         }
         if (!claim(out, claimed)) {
           continue;
@@ -156,6 +157,8 @@ void eval_impl(std::vector<array> outputs, bool async) {
       }
       throw;
     }
+    // Holding the claimed nodes past this point would keep every intermediate alive.
+    claimed.clear();
 
     // Split the sorted tape by stream, keeping the order within each stream.
     std::map<Stream, std::vector<array>> per_stream;
@@ -180,9 +183,7 @@ void eval_impl(std::vector<array> outputs, bool async) {
 
 }  // namespace
 
-void eval(std::vector<array> outputs) {
-  eval_impl(std::move(outputs), /* async = */ false);
-}
+void eval(std::vector<array> outputs) { eval_impl(std::move(outputs), /* async = */ false); }
 
 void async_eval(std::vector<array> outputs) {
   for (auto& out : outputs) {

@@ -28,13 +28,9 @@ std::vector<Shape> Primitive::output_shapes(const std::vector<array>&) {
                               "] Cannot infer output shapes (needed by shapeless compile).");
 }
 
-size_t Primitive::hash() const {
-  return std::hash<std::string>{}(name());
-}
+size_t Primitive::hash() const { return std::hash<std::string>{}(name()); }
 
-void Primitive::print(std::ostream& os) const {
-  os << name();
-}
+void Primitive::print(std::ostream& os) const { os << name(); }
 
 std::ostream& operator<<(std::ostream& os, const Primitive& p) {
   p.print(os);

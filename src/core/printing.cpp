@@ -37,42 +37,22 @@ void PrintFormatter::print(std::ostream& os, bool val) {
     os << (val ? "true" : "false");
   }
 }
-void PrintFormatter::print(std::ostream& os, int8_t val) {
-  os << static_cast<int>(val);
-}
-void PrintFormatter::print(std::ostream& os, int16_t val) {
-  os << val;
-}
-void PrintFormatter::print(std::ostream& os, int32_t val) {
-  os << val;
-}
-void PrintFormatter::print(std::ostream& os, int64_t val) {
-  os << val;
-}
-void PrintFormatter::print(std::ostream& os, uint8_t val) {
-  os << static_cast<unsigned>(val);
-}
-void PrintFormatter::print(std::ostream& os, uint16_t val) {
-  os << val;
-}
-void PrintFormatter::print(std::ostream& os, uint32_t val) {
-  os << val;
-}
-void PrintFormatter::print(std::ostream& os, uint64_t val) {
-  os << val;
-}
+void PrintFormatter::print(std::ostream& os, int8_t val) { os << static_cast<int>(val); }
+void PrintFormatter::print(std::ostream& os, int16_t val) { os << val; }
+void PrintFormatter::print(std::ostream& os, int32_t val) { os << val; }
+void PrintFormatter::print(std::ostream& os, int64_t val) { os << val; }
+void PrintFormatter::print(std::ostream& os, uint8_t val) { os << static_cast<unsigned>(val); }
+void PrintFormatter::print(std::ostream& os, uint16_t val) { os << val; }
+void PrintFormatter::print(std::ostream& os, uint32_t val) { os << val; }
+void PrintFormatter::print(std::ostream& os, uint64_t val) { os << val; }
 void PrintFormatter::print(std::ostream& os, float16_t val) {
   print_float(os, static_cast<float>(val), options);
 }
 void PrintFormatter::print(std::ostream& os, bfloat16_t val) {
   print_float(os, static_cast<float>(val), options);
 }
-void PrintFormatter::print(std::ostream& os, float val) {
-  print_float(os, val, options);
-}
-void PrintFormatter::print(std::ostream& os, double val) {
-  print_float(os, val, options);
-}
+void PrintFormatter::print(std::ostream& os, float val) { print_float(os, val, options); }
+void PrintFormatter::print(std::ostream& os, double val) { print_float(os, val, options); }
 void PrintFormatter::print(std::ostream& os, complex64_t val) {
   print_float(os, val.real(), options);
   if (val.imag() >= 0 || val.imag() != val.imag()) {
@@ -87,9 +67,7 @@ PrintFormatter& get_global_formatter() {
   return formatter;
 }
 
-void set_printoptions(PrintOptions options) {
-  get_global_formatter().options = options;
-}
+void set_printoptions(PrintOptions options) { get_global_formatter().options = options; }
 
 namespace {
 

@@ -112,10 +112,10 @@ std::shared_ptr<StreamWorker> find_worker(const Stream& s) {
 
 void check_device(const Device& d, const char* caller) {
   if (!is_available(d)) {
-    throw std::invalid_argument(std::string("[") + caller + "] Device " +
-                                (d.type == Device::cpu ? "cpu(" : "gpu(") +
-                                std::to_string(d.index) + ") is not available" +
-                                (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
+    throw std::invalid_argument(
+        std::string("[") + caller + "] Device " + (d.type == Device::cpu ? "cpu(" : "gpu(") +
+        std::to_string(d.index) + ") is not available" +
+        (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
   }
 }
 
@@ -169,13 +169,9 @@ void set_default_stream(Stream s) {
   thread_streams().defaults.insert_or_assign(s.device, s.index);
 }
 
-Stream new_stream(Device d) {
-  return create_stream(d, "new_stream");
-}
+Stream new_stream(Device d) { return create_stream(d, "new_stream"); }
 
-Stream new_thread_unsafe_stream(Device d) {
-  return create_stream(d, "new_thread_unsafe_stream");
-}
+Stream new_thread_unsafe_stream(Device d) { return create_stream(d, "new_thread_unsafe_stream"); }
 
 ThreadLocalStream new_thread_local_stream(Device d) {
   check_device(d, "new_thread_local_stream");
@@ -222,13 +218,9 @@ bool operator==(const Stream& lhs, const Stream& rhs) {
   return lhs.index == rhs.index && lhs.device == rhs.device;
 }
 
-bool operator!=(const Stream& lhs, const Stream& rhs) {
-  return !(lhs == rhs);
-}
+bool operator!=(const Stream& lhs, const Stream& rhs) { return !(lhs == rhs); }
 
-bool operator<(const Stream& lhs, const Stream& rhs) {
-  return lhs.index < rhs.index;
-}
+bool operator<(const Stream& lhs, const Stream& rhs) { return lhs.index < rhs.index; }
 
 void synchronize(Stream s) {
   auto w = find_worker(s);
@@ -241,13 +233,9 @@ void synchronize(Stream s) {
   fut.wait();
 }
 
-void synchronize(ThreadLocalStream s) {
-  synchronize(stream_from_thread_local_stream(s));
-}
+void synchronize(ThreadLocalStream s) { synchronize(stream_from_thread_local_stream(s)); }
 
-void synchronize() {
-  synchronize(default_stream(default_device()));
-}
+void synchronize() { synchronize(default_stream(default_device())); }
 
 void clear_streams() {
   auto me = std::this_thread::get_id();
@@ -270,9 +258,7 @@ void clear_streams() {
   mine.clear();
 }
 
-Stream to_stream(StreamOrDevice s) {
-  return to_stream(std::move(s), default_device());
-}
+Stream to_stream(StreamOrDevice s) { return to_stream(std::move(s), default_device()); }
 
 Stream to_stream(StreamOrDevice s, Device default_) {
   if (std::holds_alternative<std::monostate>(s)) {

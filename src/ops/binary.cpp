@@ -37,22 +37,16 @@ array binary_op(const array& a, const array& b, BinaryOp op, StreamOrDevice s) {
 
 }  // namespace
 
-const char* Binary::name() const {
-  return kBinaryRows[static_cast<int>(op())].name;
-}
+const char* Binary::name() const { return kBinaryRows[static_cast<int>(op())].name; }
 
 array add(const array& a, const array& b, StreamOrDevice s) {
   return binary_op(a, b, BinaryOp::Add, s);
 }
-array operator+(const array& a, const array& b) {
-  return add(a, b);
-}
+array operator+(const array& a, const array& b) { return add(a, b); }
 
 array multiply(const array& a, const array& b, StreamOrDevice s) {
   return binary_op(a, b, BinaryOp::Multiply, s);
 }
-array operator*(const array& a, const array& b) {
-  return multiply(a, b);
-}
+array operator*(const array& a, const array& b) { return multiply(a, b); }
 
 }  // namespace mlx::core

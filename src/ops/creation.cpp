@@ -25,11 +25,11 @@ array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice
   if (dtype == bool_) {
     throw std::invalid_argument("[arange] Cannot use dtype bool.");
   }
-  if (step == 0 || std::isnan(start) || std::isnan(stop) || std::isnan(step) ||
-      std::isinf(start) || std::isinf(stop)) {
+  if (step == 0 || std::isnan(start) || std::isnan(stop) || std::isnan(step) || std::isinf(start) ||
+      std::isinf(stop)) {
     std::ostringstream msg;
-    msg << "[arange] Cannot compute the length of arange(" << start << ", " << stop << ", "
-        << step << ").";
+    msg << "[arange] Cannot compute the length of arange(" << start << ", " << stop << ", " << step
+        << ").";
     throw std::invalid_argument(msg.str());
   }
   double real_size = std::ceil((stop - start) / step);
@@ -54,19 +54,13 @@ array arange(double start, double stop, StreamOrDevice s) {
 array arange(double stop, Dtype dtype, StreamOrDevice s) {
   return arange(0.0, stop, 1.0, dtype, s);
 }
-array arange(double stop, StreamOrDevice s) {
-  return arange(0.0, stop, 1.0, float32, s);
-}
+array arange(double stop, StreamOrDevice s) { return arange(0.0, stop, 1.0, float32, s); }
 array arange(int start, int stop, int step, StreamOrDevice s) {
   return arange(static_cast<double>(start), static_cast<double>(stop), static_cast<double>(step),
                 int32, s);
 }
-array arange(int start, int stop, StreamOrDevice s) {
-  return arange(start, stop, 1, s);
-}
-array arange(int stop, StreamOrDevice s) {
-  return arange(0, stop, 1, s);
-}
+array arange(int start, int stop, StreamOrDevice s) { return arange(start, stop, 1, s); }
+array arange(int stop, StreamOrDevice s) { return arange(0, stop, 1, s); }
 
 array astype(array a, Dtype dtype, StreamOrDevice s) {
   if (a.dtype() == dtype) {
@@ -99,16 +93,12 @@ array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s) {
   return full(shape, array(false, dtype), dtype, s);
 }
 
-array zeros_like(const array& a, StreamOrDevice s) {
-  return zeros(a.shape(), a.dtype(), s);
-}
+array zeros_like(const array& a, StreamOrDevice s) { return zeros(a.shape(), a.dtype(), s); }
 
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
   return full(shape, array(true, dtype), dtype, s);
 }
 
-array ones_like(const array& a, StreamOrDevice s) {
-  return ones(a.shape(), a.dtype(), s);
-}
+array ones_like(const array& a, StreamOrDevice s) { return ones(a.shape(), a.dtype(), s); }
 
 }  // namespace mlx::core

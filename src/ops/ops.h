@@ -86,6 +86,8 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override;
+  // The name already says which op it is.
+  void print(std::ostream& os) const override { os << name(); }
 };
 
 }  // namespace mlx::core

@@ -26,8 +26,8 @@ array reshape(const array& a, Shape shape, StreamOrDevice s) {
   if (infer >= 0) {
     if (size == 0 || a.size() % size != 0) {
       std::ostringstream msg;
-      msg << "[reshape] Cannot infer the shape of an array of size " << a.size()
-          << " reshaped to " << shape << ".";
+      msg << "[reshape] Cannot infer the shape of an array of size " << a.size() << " reshaped to "
+          << shape << ".";
       throw std::invalid_argument(msg.str());
     }
     shape[infer] = safe_cast(static_cast<int64_t>(a.size() / size));
@@ -119,10 +119,10 @@ array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevi
   if (identity) {
     return a;
   }
-  return array(out_shape, a.dtype(),
-               std::make_shared<Slice>(to_stream(s), std::move(start), std::move(stop),
-                                       std::move(strides)),
-               {a});
+  return array(
+      out_shape, a.dtype(),
+      std::make_shared<Slice>(to_stream(s), std::move(start), std::move(stop), std::move(strides)),
+      {a});
 }
 
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {

@@ -19,8 +19,8 @@ template <typename T>
 concept complex_real_operand = std::is_arithmetic_v<T> || half_type<T>;
 
 template <typename T>
-concept complex_operand = complex_real_operand<T> || std::same_as<T, std::complex<float>> ||
-                          std::same_as<T, complex64_t>;
+concept complex_operand =
+    complex_real_operand<T> || std::same_as<T, std::complex<float>> || std::same_as<T, complex64_t>;
 
 template <typename A, typename B>
 concept complex_pair = (std::same_as<A, complex64_t> && complex_operand<B>) ||
@@ -80,31 +80,31 @@ constexpr complex64_t operator-(const complex64_t& x) { return complex64_t(-x.re
 constexpr complex64_t operator+(const complex64_t& x) { return x; }
 
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr complex64_t operator+(const A& a, const B& b) {
   return complex64_t(detail::std_operand(a) + detail::std_operand(b));
 }
 
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr complex64_t operator-(const A& a, const B& b) {
   return complex64_t(detail::std_operand(a) - detail::std_operand(b));
 }
 
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr complex64_t operator*(const A& a, const B& b) {
   return complex64_t(detail::std_operand(a) * detail::std_operand(b));
 }
 
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr complex64_t operator/(const A& a, const B& b) {
   return complex64_t(detail::std_operand(a) / detail::std_operand(b));
 }
 
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr bool operator==(const A& a, const B& b) {
   return detail::std_operand(a) == detail::std_operand(b);
 }
@@ -112,7 +112,7 @@ constexpr bool operator==(const A& a, const B& b) {
 // Lexicographic (real part first), the order MLX uses to sort complex values and take their
 // maximum and minimum.
 template <typename A, typename B>
-  requires detail::complex_pair<A, B>
+requires detail::complex_pair<A, B>
 constexpr std::partial_ordering operator<=>(const A& a, const B& b) {
   const complex64_t x(a);
   const complex64_t y(b);

@@ -163,20 +163,37 @@ constexpr float half_bits_to_float(uint16_t h) {
 }
 
 template <int kExpBits, int kMantBits>
+struct HalfFloat;
+
+template <typename T>
+inline constexpr bool is_half_v = false;
+template <int kExpBits, int kMantBits>
+inline constexpr bool is_half_v<HalfFloat<kExpBits, kMantBits>> = true;
+
+template <typename T>
+concept half_type = is_half_v<T>;
+
+template <typename T>
+concept arithmetic = std::is_arithmetic_v<T>;
+
+template <typename T>
+concept half_operand = half_type<T> || arithmetic<T>;
+
+template <typename T, typename Self>
+concept other_half_format = half_type<T> && !std::same_as<T, Self>;
+
+template <int kExpBits, int kMantBits>
 struct HalfFloat {
   uint16_t bits_;
 
   HalfFloat() = default;
 
-  template <typename T>
-    requires std::is_arithmetic_v<T>
+  template <arithmetic T>
   constexpr HalfFloat(T value) : bits_(to_half_bits<kExpBits, kMantBits>(value)) {}
 
   // Between float16 and bfloat16 every value may round, so the conversion must be asked for.
-  template <int kOtherExp, int kOtherMant>
-    requires(kOtherExp != kExpBits)
-  constexpr explicit HalfFloat(HalfFloat<kOtherExp, kOtherMant> other)
-      : HalfFloat(static_cast<float>(other)) {}
+  template <other_half_format<HalfFloat> Other>
+  constexpr explicit HalfFloat(Other other) : HalfFloat(static_cast<float>(other)) {}
 
   static constexpr HalfFloat from_bits(uint16_t bits) {
     HalfFloat h;
@@ -206,17 +223,6 @@ struct HalfFloat {
   static constexpr uint16_t kInfBits = uint16_t(((1u << kExpBits) - 1) << kMantBits);
 };
 
-template <typename T>
-inline constexpr bool is_half_v = false;
-template <int kExpBits, int kMantBits>
-inline constexpr bool is_half_v<HalfFloat<kExpBits, kMantBits>> = true;
-
-template <typename T>
-concept half_type = is_half_v<T>;
-
-template <typename T>
-concept half_operand = half_type<T> || std::is_arithmetic_v<T>;
-
 template <typename A, typename B>
 concept half_pair = (half_type<A> && half_operand<B>) || (half_operand<A> && half_type<B>);
 
@@ -242,81 +248,78 @@ constexpr auto half_result_tag() {
 template <typename A, typename B>
 using half_result_t = decltype(half_result_tag<A, B>());
 
-// Halves compute in float: with 24 bits against at most 11, rounding the float result again is
-// still correctly rounded for + - * /.
+// Halves compute in float, which carries more than twice their precision: for two float16
+// operands, rounding the float result again gives the correctly rounded + - * /.
 template <typename A, typename B>
-using half_compute_t = std::conditional_t<half_type<half_result_t<A, B>>, float, half_result_t<A, B>>;
+using half_compute_t =
+    std::conditional_t<half_type<half_result_t<A, B>>, float, half_result_t<A, B>>;
 
 // Comparisons against integers use double so that large integers are not rounded first.
 template <typename A, typename B>
-using half_compare_t =
-    std::conditional_t<std::is_integral_v<A> || std::is_integral_v<B>, double, half_compute_t<A, B>>;
+using half_compare_t = std::conditional_t<std::is_integral_v<A> || std::is_integral_v<B>, double,
+                                          half_compute_t<A, B>>;
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr half_result_t<A, B> operator+(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) + static_cast<C>(b));
 }
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr half_result_t<A, B> operator-(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) - static_cast<C>(b));
 }
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr half_result_t<A, B> operator*(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) * static_cast<C>(b));
 }
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr half_result_t<A, B> operator/(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) / static_cast<C>(b));
 }
 
-template <typename H, typename T>
-  requires half_type<H> && half_operand<T>
+template <half_type H, half_operand T>
 constexpr H& operator+=(H& a, T b) {
   a = H(a + b);
   return a;
 }
 
-template <typename H, typename T>
-  requires half_type<H> && half_operand<T>
+template <half_type H, half_operand T>
 constexpr H& operator-=(H& a, T b) {
   a = H(a - b);
   return a;
 }
 
-template <typename H, typename T>
-  requires half_type<H> && half_operand<T>
+template <half_type H, half_operand T>
 constexpr H& operator*=(H& a, T b) {
   a = H(a * b);
   return a;
 }
 
-template <typename H, typename T>
-  requires half_type<H> && half_operand<T>
+template <half_type H, half_operand T>
 constexpr H& operator/=(H& a, T b) {
   a = H(a / b);
   return a;
 }
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr bool operator==(A a, B b) {
   using C = half_compare_t<A, B>;
   return static_cast<C>(a) == static_cast<C>(b);
 }
 
 template <typename A, typename B>
-  requires half_pair<A, B>
+requires half_pair<A, B>
 constexpr std::partial_ordering operator<=>(A a, B b) {
   using C = half_compare_t<A, B>;
   return static_cast<C>(a) <=> static_cast<C>(b);
@@ -331,6 +334,7 @@ using bfloat16_t = detail::HalfFloat<8, 7>;
 
 template <>
 struct std::numeric_limits<mlx::core::float16_t> {
+ private:
   using T = mlx::core::float16_t;
 
  public:
@@ -371,6 +375,7 @@ struct std::numeric_limits<mlx::core::float16_t> {
 
 template <>
 struct std::numeric_limits<mlx::core::bfloat16_t> {
+ private:
   using T = mlx::core::bfloat16_t;
 
  public:

@@ -86,9 +86,8 @@ void binary_kernel(const array& a, const array& b, array& out, Op op) {
 
 template <typename Op>
 void run_binary(const array& a, const array& b, array& out, Op op) {
-  dispatch_dtype(out.dtype(), [&](auto tag) {
-    binary_kernel<typename decltype(tag)::type>(a, b, out, op);
-  });
+  dispatch_dtype(out.dtype(),
+                 [&](auto tag) { binary_kernel<typename decltype(tag)::type>(a, b, out, op); });
 }
 
 }  // namespace

@@ -134,9 +134,7 @@ ThreadPool& pool() {
 
 }  // namespace
 
-int num_threads() {
-  return pool().size();
-}
+int num_threads() { return pool().size(); }
 
 void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
   if (n == 0) {
