@@ -32,14 +32,21 @@ array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice
         << ").";
     throw std::invalid_argument(msg.str());
   }
-  double real_size = std::ceil((stop - start) / step);
+  double ratio = (stop - start) / step;
+  double real_size = std::ceil(ratio);
+  // As in NumPy: a step so large that the ratio underflows to +0 (an infinite step, say) still
+  // gives the start when it points toward stop.
+  if (ratio == 0 && stop != start && !std::signbit(ratio)) {
+    real_size = 1;
+  }
   if (real_size > std::numeric_limits<int32_t>::max()) {
     std::ostringstream msg;
     msg << "[arange] arange(" << start << ", " << stop << ", " << step << ") has " << real_size
         << " elements, more than the maximum of " << std::numeric_limits<int32_t>::max() << ".";
     throw std::invalid_argument(msg.str());
   }
-  int size = std::max(static_cast<int>(real_size), 0);
+  // Casting a huge negative size to int would be undefined.
+  int size = real_size > 0 ? static_cast<int>(real_size) : 0;
   return array({size}, dtype, std::make_shared<Arange>(to_stream(s), start, stop, step), {});
 }
 array arange(double start, double stop, double step, StreamOrDevice s) {

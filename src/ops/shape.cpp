@@ -1,4 +1,5 @@
 // Shape ops that are views: reshape, broadcast_to, broadcast_arrays, slice.
+#include <algorithm>
 #include <numeric>
 #include <sstream>
 
@@ -50,12 +51,13 @@ array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s) {
   if (a.shape() == shape) {
     return a;
   }
-  // Broadcasting must not need to change `shape` itself.
-  bool ok = shape.size() >= a.ndim();
+  // Broadcasting must not need to change `shape` itself, whose dims must all be non-negative.
+  bool ok = shape.size() >= a.ndim() &&
+            std::all_of(shape.begin(), shape.end(), [](auto d) { return d >= 0; });
   for (size_t i = 0; ok && i < a.ndim(); ++i) {
     auto ad = a.shape()[a.ndim() - 1 - i];
     auto sd = shape[shape.size() - 1 - i];
-    ok = sd >= 0 && (ad == sd || ad == 1);
+    ok = ad == sd || ad == 1;
   }
   if (!ok) {
     std::ostringstream msg;

@@ -1,13 +1,17 @@
-// Binary elementwise ops on the CPU: one driver for contiguous, scalar-broadcast and strided
-// inputs; each op is a functor.
+// Binary elementwise ops on the CPU: each op is a functor; each (op, dtype) row is a tile kernel
+// run by the shared elementwise driver. SIMD rows (binary_simd.cpp) replace the scalar template
+// where they pay.
+#include "backend/cpu/binary.h"
+
 #include <type_traits>
 
-#include "backend/cpu/strided.h"
-#include "backend/cpu/thread_pool.h"
+#include "backend/cpu/elementwise.h"
 #include "core/dtype_utils.h"
 #include "ops/ops.h"
 
 namespace mlx::core {
+
+namespace cpu {
 
 namespace {
 
@@ -42,67 +46,41 @@ struct MultiplyOp {
 };
 
 template <typename T, typename Op>
-void binary_kernel(const array& a, const array& b, array& out, Op op) {
-  const T* pa = a.data<T>();
-  const T* pb = b.data<T>();
-  T* po = out.data<T>();
-  size_t n = out.size();
-  bool a_scalar = a.data_size() == 1;
-  bool b_scalar = b.data_size() == 1;
-  bool a_flat = a.flags().row_contiguous;
-  bool b_flat = b.flags().row_contiguous;
-  if ((a_flat || a_scalar) && (b_flat || b_scalar)) {
-    cpu::parallel_for(n, cpu::kElementwiseGrain, [&](size_t lo, size_t hi) {
-      if (a_scalar && b_scalar) {
-        std::fill(po + lo, po + hi, op(pa[0], pb[0]));
-      } else if (a_scalar) {
-        T x = pa[0];
-        for (size_t i = lo; i < hi; ++i) po[i] = op(x, pb[i]);
-      } else if (b_scalar) {
-        T y = pb[0];
-        for (size_t i = lo; i < hi; ++i) po[i] = op(pa[i], y);
-      } else {
-        for (size_t i = lo; i < hi; ++i) po[i] = op(pa[i], pb[i]);
-      }
-    });
-    return;
+void scalar_tile(const void* const* in, void* out, size_t n) {
+  auto a = static_cast<const T*>(in[0]);
+  auto b = static_cast<const T*>(in[1]);
+  auto o = static_cast<T*>(out);
+  Op op;
+  for (size_t i = 0; i < n; ++i) {
+    o[i] = op(a[i], b[i]);
   }
-  auto l = cpu::collapse(out.shape(), {a.strides(), b.strides()});
-  size_t inner = l.inner();
-  int64_t sa = l.strides[0].back();
-  int64_t sb = l.strides[1].back();
-  size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / std::max<size_t>(inner, 1));
-  cpu::parallel_for(l.rows(), grain, [&](size_t rb, size_t re) {
-    cpu::for_each_row<2>(l, rb, re, [&](size_t row, const std::array<int64_t, 2>& offs) {
-      const T* x = pa + offs[0];
-      const T* y = pb + offs[1];
-      T* o = po + row * inner;
-      for (size_t k = 0; k < inner; ++k) {
-        o[k] = op(x[static_cast<int64_t>(k) * sa], y[static_cast<int64_t>(k) * sb]);
-      }
-    });
-  });
 }
 
 template <typename Op>
-void run_binary(const array& a, const array& b, array& out, Op op) {
-  dispatch_dtype(out.dtype(),
-                 [&](auto tag) { binary_kernel<typename decltype(tag)::type>(a, b, out, op); });
+TileFn scalar_kernel(Dtype dtype) {
+  return dispatch_dtype(
+      dtype, [](auto tag) -> TileFn { return scalar_tile<typename decltype(tag)::type, Op>; });
 }
 
 }  // namespace
 
-void Binary::eval_cpu(const std::vector<array>& inputs, array& out) {
-  out.set_data(allocator::malloc(out.nbytes()));
-  if (out.size() == 0) {
-    return;
+TileFn binary_kernel(BinaryOp op, Dtype dtype) {
+  if (auto fn = binary_simd_kernel(op, dtype)) {
+    return fn;
   }
-  switch (op()) {
+  switch (op) {
     case BinaryOp::Add:
-      return run_binary(inputs[0], inputs[1], out, AddOp{});
+      return scalar_kernel<AddOp>(dtype);
     case BinaryOp::Multiply:
-      return run_binary(inputs[0], inputs[1], out, MultiplyOp{});
+      return scalar_kernel<MultiplyOp>(dtype);
   }
+  return nullptr;
+}
+
+}  // namespace cpu
+
+void Binary::eval_cpu(const std::vector<array>& inputs, array& out) {
+  cpu::run_elementwise(cpu::binary_kernel(op(), out.dtype()), inputs, out);
 }
 
 }  // namespace mlx::core

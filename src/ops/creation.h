@@ -1,0 +1,49 @@
+// Internal: primitives of the creation and copy family (src/ops/creation.cpp).
+#pragma once
+
+#include "mlx/ops.h"
+#include "ops/primitive_params.h"
+
+namespace mlx::core {
+
+// ---- copy family: materialising and converting data ----
+
+// Converts to the output's dtype.
+class AsType : public PrimitiveWithParams<UnaryPrimitive, Dtype> {
+ public:
+  AsType(Stream s, Dtype dtype) : PrimitiveWithParams(s, dtype) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "AsType"; }
+};
+
+// The same values; shares the input's buffer (arrays are immutable).
+class Copy : public PrimitiveWithParams<UnaryPrimitive> {
+ public:
+  explicit Copy(Stream s) : PrimitiveWithParams(s) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Copy"; }
+};
+
+// Materialises its (broadcast) input into a new contiguous buffer.
+class Full : public PrimitiveWithParams<UnaryPrimitive> {
+ public:
+  explicit Full(Stream s) : PrimitiveWithParams(s) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Full"; }
+};
+
+// ---- creation ----
+
+class Arange : public PrimitiveWithParams<UnaryPrimitive, double, double, double> {
+ public:
+  Arange(Stream s, double start, double stop, double step)
+      : PrimitiveWithParams(s, start, stop, step) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Arange"; }
+};
+
+}  // namespace mlx::core

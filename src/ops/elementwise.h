@@ -1,0 +1,25 @@
+// Internal: primitives of the elementwise families (src/ops/binary.cpp, src/ops/unary.cpp).
+#pragma once
+
+#include "mlx/ops.h"
+#include "ops/primitive_params.h"
+
+namespace mlx::core {
+
+// ---- binary elementwise ----
+
+enum class BinaryOp { Add, Multiply };
+
+// One primitive for the whole family; the op is a row of the table in src/ops/binary.cpp.
+class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
+ public:
+  Binary(Stream s, BinaryOp op) : PrimitiveWithParams(s, op) {}
+  BinaryOp op() const { return std::get<0>(state_); }
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override;
+  // The name already says which op it is.
+  void print(std::ostream& os) const override { os << name(); }
+};
+
+}  // namespace mlx::core
