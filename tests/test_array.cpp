@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "mlx/mlx.h"
+#include "mlx/transforms_impl.h"
 
 using namespace mlx::core;
 
@@ -210,7 +211,13 @@ TEST(Array, TracerFlagAndSiblings) {
   auto x = array(1.0f) + array(1.0f);
   EXPECT_FALSE(x.is_tracer());
   x.set_tracer(true);
-  EXPECT_TRUE(x.is_tracer());
+  // A tracer keeps its graph only while a transformation is tracing on this thread.
+  EXPECT_FALSE(x.is_tracer());
+  {
+    detail::InTracing tracing;
+    EXPECT_TRUE(x.is_tracer());
+    EXPECT_TRUE((x + x).is_tracer());  // arrays built on tracers are tracers
+  }
   x.set_tracer(false);
   EXPECT_TRUE(x.siblings().empty());
   EXPECT_EQ(x.outputs().size(), 1u);

@@ -173,6 +173,7 @@ TEST(Eval, UnevaluatedSiblingGroupIsFreed) {
     auto outs = sum_prod(x, x);
     outs.pop_back();  // the remaining output still holds its sibling
   }
+  synchronize();  // the worker drops its own handles just after publishing results
   EXPECT_EQ(get_active_memory(), before);
 }
 
@@ -220,6 +221,21 @@ TEST(Eval, AsyncEvalErrorSurfacesOnWait) {
 TEST(Eval, PrimitiveThatSetsNoDataIsAnError) {
   auto y = array(Shape{2}, float32, std::make_shared<Lazy>(to_stream({})), {ones({2})});
   EXPECT_EQ(error_of([&] { eval(y); }), "[eval] Primitive Lazy did not set the data of output 0.");
+}
+
+TEST(Eval, WaitingOnAnUnscheduledArrayIsAnError) {
+  auto x = array(1.0f) + array(1.0f);
+  EXPECT_EQ(error_of([&] { x.wait(); }),
+            "[array::wait] The array has not been scheduled; call eval or async_eval first.");
+}
+
+TEST(Eval, WrappedMemoryIsNeverWrittenByKernels) {
+  std::vector<float> raw{1, 2, 3, 4};
+  auto out = array(raw.data(), {4}, float32, [](void*) {}) + array(1.0f);
+  eval(out);
+  EXPECT_EQ(raw[0], 1.0f);
+  EXPECT_NE(out.data<float>(), raw.data());
+  EXPECT_EQ(out.data<float>()[0], 2.0f);
 }
 
 TEST(Eval, ArrayWithoutDataOrPrimitiveIsAnError) {
@@ -285,6 +301,7 @@ TEST(Eval, IntermediatesAreFreedDuringEvaluation) {
     eval(x);
     EXPECT_EQ(x.data<float>()[n - 1], 30.0f);
   }
+  synchronize();  // the worker drops its own handles just after publishing results
   // A chain of 30 ops over 4 MiB arrays never holds more than a few of them at once.
   EXPECT_LT(get_peak_memory() - start, 4u * 4 * n);
   EXPECT_EQ(get_active_memory(), start);

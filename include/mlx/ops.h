@@ -192,6 +192,9 @@ array operator/(const array& a, const array& b);
 array operator/(double a, const array& b);
 array operator/(const array& a, double b);
 
+/** The identity in value, but its gradient is zero: transformations do not look through it. */
+array stop_gradient(const array& a, StreamOrDevice s = {});
+
 /** Negate an array. */
 array negative(const array& a, StreamOrDevice s = {});
 array operator-(const array& a);

@@ -49,7 +49,7 @@ class Primitive {
   virtual const char* name() const = 0;
 
   /** True when `other` computes the same function of its inputs as this primitive. */
-  virtual bool is_equivalent(const Primitive& other) const { return false; }
+  virtual bool is_equivalent(const Primitive& /* other */) const { return false; }
 
   /** The output shapes for given inputs (only needed by shapeless compile). */
   virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs);

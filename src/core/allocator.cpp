@@ -501,6 +501,11 @@ size_t round_size(size_t size) {
 
 bool over_memory_limit() { return cpu_allocator().over_limit(); }
 
+bool is_wrapped(const Buffer& buffer) {
+  auto* r = static_cast<const Record*>(buffer.ptr());
+  return r != nullptr && r->alien;
+}
+
 size_t get_cache_limit() { return cpu_allocator().cache_limit(); }
 
 size_t get_wired_memory() { return cpu_allocator().wired(); }

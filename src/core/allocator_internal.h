@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "mlx/allocator.h"
+
 namespace mlx::core::allocator::detail {
 
 // Buffers below this size come from the C heap (64-byte aligned, power-of-two capacities); from
@@ -20,6 +22,10 @@ size_t round_size(size_t size);
 // Active memory is above the memory limit. The scheduler polls this to implement the soft limit
 // (wait for in-flight work to free memory before launching more).
 bool over_memory_limit();
+
+// The buffer wraps memory the caller owns (array(void*, ...)): kernels must never write into it,
+// since it may be read-only or still in use by its owner.
+bool is_wrapped(const Buffer& buffer);
 
 // The cache limit currently in force (it follows the memory limit until set_cache_limit is called).
 size_t get_cache_limit();

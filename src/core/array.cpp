@@ -7,6 +7,7 @@
 #include "mlx/ops.h"
 #include "mlx/primitives.h"
 #include "mlx/transforms.h"
+#include "mlx/transforms_impl.h"
 
 namespace mlx::core {
 
@@ -46,6 +47,9 @@ array::ArrayDesc::ArrayDesc(Shape shape_, Dtype dtype, std::shared_ptr<Primitive
       primitive(std::move(primitive)),
       inputs(std::move(inputs)) {
   init();
+  for (auto& in : this->inputs) {
+    is_tracer |= in.array_desc_->is_tracer;
+  }
 }
 
 void array::ArrayDesc::init() {
@@ -198,6 +202,10 @@ void array::eval() {
 }
 
 void array::wait() {
+  if (array_desc_->state.load(std::memory_order_acquire) == State::unscheduled) {
+    throw std::invalid_argument(
+        "[array::wait] The array has not been scheduled; call eval or async_eval first.");
+  }
   switch (ArrayAccess::wait_done(*this)) {
     case State::failed:
       std::rethrow_exception(array_desc_->error);
@@ -229,7 +237,10 @@ bool array::is_available() const {
   return array_desc_->state.load(std::memory_order_acquire) == State::available;
 }
 
-bool array::is_tracer() const { return array_desc_->is_tracer; }
+// A tracer keeps its graph only while a transformation that needs it is running on this thread.
+bool array::is_tracer() const {
+  return array_desc_->is_tracer && (detail::in_tracing() || detail::retain_graph());
+}
 
 void array::detach() {
   for (auto& s : array_desc_->siblings) {

@@ -22,13 +22,9 @@ namespace {
 
 using State = ArrayAccess::State;
 
-// Claiming and enqueueing happen under one lock, so every stream's queue sees the tasks of
-// different eval calls in the same order; a task can then only wait on nodes of its own eval
-// call or of earlier ones, which rules out deadlock between streams.
-std::mutex& eval_mutex() {
-  static std::mutex m;
-  return m;
-}
+// Claiming and enqueueing happen under one lock (scheduler::eval_mutex), so every stream's
+// queue sees the tasks of different eval calls in the same order; a task can then only wait on
+// nodes of its own eval call or of earlier ones, which rules out deadlock between streams.
 
 // ---- the soft memory limit ----
 // While active memory is above the limit, a node waits before running until the nodes running
@@ -60,8 +56,9 @@ void node_finished() {
   }
 }
 
-// Runs one node (all outputs of its primitive) on the calling stream worker.
-void run_node(array node) {
+// Runs one node (all outputs of its primitive) on the calling stream worker. `detach` was decided
+// on the thread that called eval (tracing state is per thread).
+void run_node(array node, bool detach) {
   std::exception_ptr error;
   for (auto& in : node.inputs()) {
     // Inputs from other streams may still be running; same-stream inputs are done already.
@@ -69,11 +66,16 @@ void run_node(array node) {
       error = ArrayAccess::error(in);
     }
   }
-  auto outputs = node.outputs();
-  if (!error) {
-    wait_for_memory();
-    running_nodes.fetch_add(1, std::memory_order_acq_rel);
-    try {
+  // Nothing may escape to the worker's loop: every failure becomes the node's error.
+  std::vector<array> outputs;
+  try {
+    outputs = node.outputs();
+    if (!error) {
+      wait_for_memory();
+      struct Running {
+        Running() { running_nodes.fetch_add(1, std::memory_order_acq_rel); }
+        ~Running() { node_finished(); }
+      } running;
       auto& p = node.primitive();
       if (p.device() == Device::cpu) {
         p.eval_cpu(node.inputs(), outputs);
@@ -86,13 +88,15 @@ void run_node(array node) {
                                    " did not set the data of output " + std::to_string(i) + ".");
         }
       }
-    } catch (...) {
-      error = std::current_exception();
     }
-    node_finished();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (outputs.empty()) {
+    outputs.push_back(node);  // node.outputs() itself failed
   }
   // Drop the graph before publishing: a waiter may destroy the outputs as soon as it wakes.
-  if (!node.is_tracer()) {
+  if (detach) {
     node.detach();
   }
   for (auto& out : outputs) {
@@ -117,7 +121,7 @@ bool claim(const array& a, std::vector<array>& claimed) {
 void eval_impl(std::vector<array> outputs, bool async) {
   std::vector<array> claimed;
   {
-    std::lock_guard<std::mutex> lk(eval_mutex());
+    std::lock_guard<std::mutex> lk(scheduler::eval_mutex());
     // Iterative depth-first search in post-order: long chains must not use the C++ stack.
     std::vector<array> tape;
     std::vector<std::pair<array, size_t>> stack;
@@ -161,15 +165,17 @@ void eval_impl(std::vector<array> outputs, bool async) {
     claimed.clear();
 
     // Split the sorted tape by stream, keeping the order within each stream.
-    std::map<Stream, std::vector<array>> per_stream;
+    std::map<Stream, std::vector<std::pair<array, bool>>> per_stream;
     for (auto& node : tape) {
-      per_stream[node.primitive().stream()].push_back(std::move(node));
+      bool detach = !node.is_tracer();
+      auto s = node.primitive().stream();
+      per_stream[s].emplace_back(std::move(node), detach);
     }
     for (auto& [stream, nodes] : per_stream) {
       scheduler::enqueue(stream, [nodes = std::move(nodes)]() mutable {
-        for (auto& n : nodes) {
+        for (auto& [n, detach] : nodes) {
           // Release the tape's handle as each node finishes so intermediates can be freed.
-          run_node(std::move(n));
+          run_node(std::move(n), detach);
         }
       });
     }

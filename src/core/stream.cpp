@@ -132,6 +132,11 @@ Stream create_stream(Device d, const char* caller) {
 
 namespace scheduler {
 
+std::mutex& eval_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 void check_stream(const Stream& s, const char* caller) {
   if (!find_worker(s)) {
     throw std::invalid_argument(std::string("[") + caller + "] " + stream_string(s) +
@@ -241,6 +246,7 @@ void clear_streams() {
   auto me = std::this_thread::get_id();
   std::vector<std::shared_ptr<StreamWorker>> mine;
   {
+    std::lock_guard<std::mutex> eval_lock(scheduler::eval_mutex());
     auto& r = registry();
     std::lock_guard<std::mutex> lk(r.mutex);
     for (auto it = r.workers.begin(); it != r.workers.end();) {

@@ -7,6 +7,7 @@
 
 #include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
+#include "core/allocator_internal.h"
 
 namespace mlx::core::cpu {
 
@@ -163,8 +164,9 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
 
 void allocate_or_donate(const std::vector<array>& inputs, array& out) {
   for (auto& in : inputs) {
-    if (in.is_donatable() && in.dtype() == out.dtype() && in.flags().row_contiguous &&
-        in.data_size() == out.size() && in.shape() == out.shape()) {
+    if (in.is_donatable() && !allocator::detail::is_wrapped(in.buffer()) &&
+        in.dtype() == out.dtype() && in.flags().row_contiguous && in.data_size() == out.size() &&
+        in.shape() == out.shape()) {
       out.copy_shared_buffer(in);
       return;
     }

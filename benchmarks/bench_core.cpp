@@ -1,0 +1,73 @@
+// The standard workloads of the core kernel layer, with the machine's limits measured in the
+// same run. Prints one line per figure: "<name> <median ms>" for workloads (median of repeats,
+// inputs evaluated beforehand, each repeat evaluates the op) and the limits in GB/s, GFLOP/s.
+// benchmarks/compare.py runs the same workloads in NumPy and PyTorch and prints ratios.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "machine_limits.h"
+#include "mlx/mlx.h"
+
+namespace mx = mlx::core;
+
+namespace {
+
+double median_ms(const std::function<mx::array()>& op, int repeats) {
+  std::vector<double> times;
+  for (int r = 0; r < repeats + 2; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = op();
+    mx::eval(out);
+    auto t1 = std::chrono::steady_clock::now();
+    if (r >= 2) {  // two warm-up runs fill the buffer cache and the caches
+      times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+mx::array ramp(mx::Shape shape) {
+  size_t n = 1;
+  for (auto d : shape) n *= d;
+  // Values in [0, 1): exact in float32, no denormals, sums stay finite.
+  auto x = mx::reshape(mx::multiply(mx::arange(static_cast<double>(n)), mx::array(1.0f / n)),
+                       shape);
+  mx::eval(x);
+  return x;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool only_workloads = argc > 1 && std::strcmp(argv[1], "--workloads") == 0;
+  if (!only_workloads) {
+    auto bw = measure_bandwidth(2);
+    std::printf("limit_copy_gbs %.2f\n", bw.copy_gbs);
+    std::printf("limit_read_gbs %.2f\n", bw.read_gbs);
+    std::printf("limit_triad_gbs %.2f\n", bw.triad_gbs);
+    for (int n : {1024, 2048}) {
+      double ms = sgemm_ms(n, 5);
+      std::printf("cblas_sgemm_%d_ms %.3f\n", n, ms);
+    }
+  }
+
+  auto a = ramp({1 << 24});
+  auto b = ramp({1 << 24});
+  std::printf("W1_add_f32_2^24 %.3f\n", median_ms([&] { return a + b; }, 20));
+  std::printf("W3_sum_f32_2^24 %.3f\n", median_ms([&] { return mx::sum(a); }, 20));
+  auto m = ramp({4096, 4096});
+  std::printf("W3_rowsum_f32_4096x4096 %.3f\n", median_ms([&] { return mx::sum(m, -1); }, 20));
+  for (int n : {1024, 2048}) {
+    auto x = ramp({n, n});
+    auto y = ramp({n, n});
+    std::printf("W5_matmul_f32_%d %.3f\n", n,
+                median_ms([&] { return mx::matmul(x, y); }, n == 1024 ? 10 : 5));
+  }
+  return 0;
+}

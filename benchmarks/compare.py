@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Runs bench_core and the same workloads in NumPy and PyTorch, one after the other in one run,
+and prints a table of median milliseconds with ratios (peer time / our time: > 1 means we are
+faster) and our fraction of the machine's bandwidth or BLAS rate.
+
+Usage: python3 benchmarks/compare.py [path/to/bench_core] [--repeat N]
+Each program is run N times (default 3) interleaved, and the median of the medians is kept, as
+the machine is shared and noisy.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its column is left empty.
+    torch = None
+
+N24 = 1 << 24
+
+
+def median_ms(fn, repeats):
+    times = []
+    for r in range(repeats + 2):
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        if r >= 2:
+            times.append((t1 - t0) * 1e3)
+    return statistics.median(times)
+
+
+def ramp(lib, shape):
+    n = 1
+    for d in shape:
+        n *= d
+    if lib == "numpy":
+        return (np.arange(n, dtype=np.float32) * np.float32(1.0 / n)).reshape(shape)
+    return (torch.arange(n, dtype=torch.float32) * (1.0 / n)).reshape(shape)
+
+
+def workloads(lib):
+    out = {}
+    a, b = ramp(lib, (N24,)), ramp(lib, (N24,))
+    m = ramp(lib, (4096, 4096))
+    if lib == "numpy":
+        out["W1_add_f32_2^24"] = median_ms(lambda: a + b, 20)
+        out["W3_sum_f32_2^24"] = median_ms(lambda: a.sum(), 20)
+        out["W3_rowsum_f32_4096x4096"] = median_ms(lambda: m.sum(axis=-1), 20)
+        for n in (1024, 2048):
+            x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
+            out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
+    else:
+        out["W1_add_f32_2^24"] = median_ms(lambda: a + b, 20)
+        out["W3_sum_f32_2^24"] = median_ms(lambda: a.sum(), 20)
+        out["W3_rowsum_f32_4096x4096"] = median_ms(lambda: m.sum(dim=-1), 20)
+        for n in (1024, 2048):
+            x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
+            out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
+    return out
+
+
+def run_ours(path, workloads_only):
+    cmd = [path] + (["--workloads"] if workloads_only else [])
+    text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return {k: float(v) for k, v in (line.split() for line in text.splitlines() if line.strip())}
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = args[0] if args else "build/release/benchmarks/bench_core"
+    repeat = 3
+    if "--repeat" in sys.argv:
+        repeat = int(sys.argv[sys.argv.index("--repeat") + 1])
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count())
+
+    limits = run_ours(path, False)
+    ours, numpy_, torch_ = [], [], []
+    for _ in range(repeat):
+        ours.append(run_ours(path, True))
+        numpy_.append(workloads("numpy"))
+        if torch is not None:
+            torch_.append(workloads("torch"))
+
+    def med(runs, key):
+        vals = [r[key] for r in runs if key in r]
+        return statistics.median(vals) if vals else float("nan")
+
+    print(f"machine: {os.cpu_count()} cores; copy {limits['limit_copy_gbs']:.1f} GB/s, "
+          f"read {limits['limit_read_gbs']:.1f} GB/s, triad {limits['limit_triad_gbs']:.1f} GB/s; "
+          f"cblas_sgemm 1024: {limits['cblas_sgemm_1024_ms']:.2f} ms, "
+          f"2048: {limits['cblas_sgemm_2048_ms']:.2f} ms")
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", no torch"))
+    header = f"{'workload':28} {'mlx ms':>9} {'numpy ms':>9} {'torch ms':>9} {'vs numpy':>9} {'vs torch':>9}  of limit"
+    print(header)
+    for key in ours[0]:
+        o, n, t = med(ours, key), med(numpy_, key), med(torch_, key) if torch_ else float("nan")
+        if key.startswith("W1"):
+            limit = f"{3 * N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
+        elif key.startswith("W3_sum"):
+            limit = f"{N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
+        elif key.startswith("W3_rowsum"):
+            limit = f"{4096 * 4096 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
+        else:
+            n_ = key.rsplit("_", 1)[1]
+            limit = f"{limits[f'cblas_sgemm_{n_}_ms'] / o * 100:.0f}% of cblas_sgemm"
+        print(f"{key:28} {o:9.3f} {n:9.3f} {t:9.3f} {n / o:8.2f}x {t / o:8.2f}x  {limit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+// Internal: primitives that only matter to the transformations.
+#pragma once
+
+#include "ops/primitive_params.h"
+
+namespace mlx::core {
+
+// The identity whose gradient is zero: vjp and jvp stop at it.
+class StopGradient : public PrimitiveWithParams<UnaryPrimitive> {
+ public:
+  explicit StopGradient(Stream s) : PrimitiveWithParams(s) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override {
+    out.copy_shared_buffer(inputs[0]);
+  }
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
+  const char* name() const override { return "StopGradient"; }
+};
+
+}  // namespace mlx::core
