@@ -77,6 +77,8 @@ TEST(Array, ListConstructors) {
   EXPECT_EQ(error_of([] { array({1, 2, 3}, {2, 2}); }),
             "[array] Data size (3) does not match the number of elements of the shape (4).");
   EXPECT_EQ(error_of([] { array({1.0f}, {-1}); }), "[array] Shape (-1) has a negative dimension.");
+  EXPECT_EQ(error_of([] { zeros({65536, 65536, 65536, 65536}); }),
+            "[array] Shape (65536,65536,65536,65536) has too many elements.");
 }
 
 TEST(Array, IteratorConstructor) {

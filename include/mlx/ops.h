@@ -148,6 +148,13 @@ std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDe
 array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s = {});
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s = {});
 
+/** src with the slice start:stop:strides replaced by update (broadcast to the slice's shape and
+ * converted to src's dtype). */
+array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                   StreamOrDevice s = {});
+array slice_update(const array& src, const array& update, Shape start, Shape stop,
+                   StreamOrDevice s = {});
+
 // ---- Arithmetic ----
 
 /** Add two arrays, with broadcasting and type promotion. */

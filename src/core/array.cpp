@@ -58,6 +58,10 @@ void array::ArrayDesc::init() {
       throw std::invalid_argument("[array] Shape " + shape_string(shape) +
                                   " has a negative dimension.");
     }
+    if (d != 0 && size > (size_t{1} << 62) / static_cast<size_t>(d)) {
+      throw std::invalid_argument("[array] Shape " + shape_string(shape) +
+                                  " has too many elements.");
+    }
     size *= static_cast<size_t>(d);
   }
 }

@@ -5,4 +5,8 @@
 
 #include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/gradient.h"
+#include "ops/indexing.h"
+#include "ops/matmul.h"
+#include "ops/reduce.h"
 #include "ops/shape.h"

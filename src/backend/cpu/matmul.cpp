@@ -1,0 +1,377 @@
+// Matmul on the CPU: OpenBLAS GEMM for float32, float64 and complex64; float16 and bfloat16 are
+// widened to float32, multiplied with sgemm and rounded back (to nearest even).
+//
+// Threading policy. The process-wide pool (cpu::num_threads() threads, the stream's worker
+// included) and OpenBLAS's own threads must not compete for the cores:
+//  - Few large GEMMs (or one) run one after another on the stream's worker with OpenBLAS set to
+//    cpu::num_threads() threads. This stream submits nothing to the pool meanwhile: its worker
+//    is inside BLAS. (OpenBLAS keeps to one thread by itself for GEMMs too small to gain.)
+//  - Many small GEMMs set OpenBLAS to one thread and split the batch over the pool with
+//    cpu::parallel_for, each chunk calling single-threaded BLAS.
+// OpenBLAS's thread count is process-global, so both paths hold cpu::BlasThreads (a mutex) from
+// setting it until their last BLAS call returns: matmuls on concurrent streams run one after the
+// other, each with every core, rather than change the count under each other's calls. Other
+// streams' elementwise work can still share the cores with a running GEMM; it is not locked out.
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+#include "backend/cpu/blas.h"
+#include "backend/cpu/strided.h"
+#include "backend/cpu/thread_pool.h"
+#include "ops/ops.h"
+
+namespace mlx::core {
+
+namespace {
+
+// Multiply-adds per GEMM from which a GEMM gets every thread rather than run beside others
+// (128^3; OpenBLAS's own threading starts at 64^3), and the least per chunk of a batch split
+// over the pool.
+constexpr size_t kLargeGemm = size_t(1) << 21;
+constexpr size_t kBatchChunkWork = size_t(1) << 18;
+
+// BLAS computes in the input type, except for the 16-bit floats, computed in float32.
+template <typename T>
+using Acc =
+    std::conditional_t<std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>, float, T>;
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda,
+          const float* b, int ldb, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+}
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda,
+          const double* b, int ldb, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+}
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const complex64_t* a,
+          int lda, const complex64_t* b, int ldb, complex64_t* c) {
+  const complex64_t one(1.0f, 0.0f);
+  const complex64_t zero(0.0f, 0.0f);
+  cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, n);
+}
+
+// y (contiguous) = op(a) x, a row-major rows x cols.
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const float* a, int lda, const float* x, int incx,
+          float* y) {
+  cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
+}
+
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const double* a, int lda, const double* x,
+          int incx, double* y) {
+  cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
+}
+
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const complex64_t* a, int lda,
+          const complex64_t* x, int incx, complex64_t* y) {
+  const complex64_t one(1.0f, 0.0f);
+  const complex64_t zero(0.0f, 0.0f);
+  cblas_cgemv(CblasRowMajor, ta, rows, cols, &one, a, lda, x, incx, &zero, y, 1);
+}
+
+// A rows x cols matrix as BLAS reads it: a pointer, whether it is stored transposed, and the
+// leading dimension.
+template <typename T>
+struct Operand {
+  const T* ptr;
+  CBLAS_TRANSPOSE trans;
+  int ld;
+};
+
+// The operand BLAS can read in place, if the strides allow: unit stride along one dim and a
+// leading dimension at least the other dim's size. A dim of size one may have any stride, since
+// BLAS never steps along it.
+template <typename T>
+bool as_blas(const T* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, Operand<T>& op) {
+  auto valid_ld = [](int64_t ld, int64_t min) {
+    return ld >= std::max<int64_t>(min, 1) && ld <= INT_MAX;
+  };
+  if (cs == 1 || cols == 1) {
+    int64_t ld = rows == 1 ? std::max<int64_t>(cols, 1) : rs;
+    if (valid_ld(ld, cols)) {
+      op = {src, CblasNoTrans, static_cast<int>(ld)};
+      return true;
+    }
+  }
+  if (rs == 1 || rows == 1) {
+    int64_t ld = cols == 1 ? std::max<int64_t>(rows, 1) : cs;
+    if (valid_ld(ld, rows)) {
+      op = {src, CblasTrans, static_cast<int>(ld)};
+      return true;
+    }
+  }
+  return false;
+}
+
+// Growable scratch memory from the MLX allocator (its cache makes repeated products cheap).
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    if (bytes_ > 0) {
+      allocator::free(buf_);
+    }
+  }
+
+  template <typename T>
+  T* get(size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes > bytes_) {
+      if (bytes_ > 0) {
+        allocator::free(buf_);
+        bytes_ = 0;
+      }
+      buf_ = allocator::malloc(bytes);
+      bytes_ = bytes;
+    }
+    return static_cast<T*>(buf_.raw_ptr());
+  }
+
+ private:
+  allocator::Buffer buf_{nullptr};
+  size_t bytes_{0};
+};
+
+// Runs fn(begin, end) over [0, rows), on the pool when `parallel`, sized so that a chunk moves
+// about as many elements as an elementwise chunk.
+template <typename F>
+void for_rows(size_t rows, size_t cols, bool parallel, F&& fn) {
+  if (parallel) {
+    cpu::parallel_for(rows, std::max<size_t>(1, cpu::kElementwiseGrain / std::max<size_t>(cols, 1)),
+                      fn);
+  } else {
+    fn(0, rows);
+  }
+}
+
+// Copies a strided rows x cols matrix into a row-major one, converting the type.
+template <typename In, typename Out>
+void pack(const In* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, Out* dst,
+          bool parallel) {
+  for_rows(rows, cols, parallel, [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      const In* s = src + static_cast<int64_t>(r) * rs;
+      Out* d = dst + r * cols;
+      for (int64_t c = 0; c < cols; ++c) {
+        d[c] = static_cast<Out>(s[c * cs]);
+      }
+    }
+  });
+}
+
+// The operand for a rows x cols matrix of T: read in place when BLAS can, else copied (and
+// widened) into `scratch`, in whichever order reads the source along its smaller stride.
+template <typename T>
+Operand<Acc<T>> operand(const T* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                        Scratch& scratch, bool parallel) {
+  Operand<Acc<T>> op;
+  if constexpr (std::is_same_v<T, Acc<T>>) {
+    if (as_blas(src, rows, cols, rs, cs, op)) {
+      return op;
+    }
+  }
+  auto* dst = scratch.get<Acc<T>>(static_cast<size_t>(rows * cols));
+  if (std::abs(rs) < std::abs(cs)) {
+    pack(src, cols, rows, cs, rs, dst, parallel);
+    return {dst, CblasTrans, static_cast<int>(std::max<int64_t>(rows, 1))};
+  }
+  pack(src, rows, cols, rs, cs, dst, parallel);
+  return {dst, CblasNoTrans, static_cast<int>(std::max<int64_t>(cols, 1))};
+}
+
+// c (row-major m x n) = a @ b. A product with one row or one column is a matrix-vector product:
+// OpenBLAS's gemv is several times faster there than its gemm, which packs the matrix first.
+template <typename T>
+void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T* c) {
+  if (n == 1) {
+    // b is a column, stepping by its leading dim when stored as itself, by 1 when transposed.
+    int incx = b.trans == CblasNoTrans ? b.ld : 1;
+    if (a.trans == CblasNoTrans) {
+      gemv(CblasNoTrans, m, k, a.ptr, a.ld, b.ptr, incx, c);
+    } else {
+      gemv(CblasTrans, k, m, a.ptr, a.ld, b.ptr, incx, c);
+    }
+  } else if (m == 1) {
+    // c = b^T a^T, with a a row.
+    int incx = a.trans == CblasNoTrans ? 1 : a.ld;
+    if (b.trans == CblasNoTrans) {
+      gemv(CblasTrans, k, n, b.ptr, b.ld, a.ptr, incx, c);
+    } else {
+      gemv(CblasNoTrans, n, k, b.ptr, b.ld, a.ptr, incx, c);
+    }
+  } else {
+    gemm(a.trans, b.trans, m, n, k, a.ptr, a.ld, b.ptr, b.ld, c);
+  }
+}
+
+// A batched product in elements: the batch shape and each operand's batch strides, M, N, K, and
+// each operand's row and column strides. The output is row-contiguous.
+struct Problem {
+  Shape batch;
+  Strides a_batch, b_batch;
+  int64_t m, n, k;
+  int64_t a_rs, a_cs, b_rs, b_cs;
+  size_t count;  // batch entries
+
+  // The element offsets of batch entry i in a and b.
+  std::pair<int64_t, int64_t> offsets(size_t i) const {
+    int64_t oa = 0;
+    int64_t ob = 0;
+    for (int d = static_cast<int>(batch.size()) - 1; d >= 0 && i > 0; --d) {
+      auto idx = static_cast<int64_t>(i % batch[d]);
+      i /= batch[d];
+      oa += idx * a_batch[d];
+      ob += idx * b_batch[d];
+    }
+    return {oa, ob};
+  }
+};
+
+Problem make_problem(const array& a, const array& b, const array& out) {
+  Problem p;
+  size_t nb = out.ndim() - 2;
+  p.batch.assign(out.shape().begin(), out.shape().begin() + nb);
+  p.a_batch.assign(a.strides().begin(), a.strides().begin() + nb);
+  p.b_batch.assign(b.strides().begin(), b.strides().begin() + nb);
+  p.m = a.shape(-2);
+  p.k = a.shape(-1);
+  p.n = b.shape(-1);
+  p.a_rs = a.strides()[nb];
+  p.a_cs = a.strides()[nb + 1];
+  p.b_rs = b.strides()[nb];
+  p.b_cs = b.strides()[nb + 1];
+  p.count = 1;
+  for (auto d : p.batch) {
+    p.count *= static_cast<size_t>(d);
+  }
+
+  // (batch..., M, K) @ (K, N) broadcast over the batch is one (batch * M, K) @ (K, N) GEMM when
+  // a's batch and row dims merge into one strided dim (the output's always do).
+  bool b_broadcast = true;
+  for (size_t d = 0; d < nb; ++d) {
+    b_broadcast = b_broadcast && (p.batch[d] == 1 || p.b_batch[d] == 0);
+  }
+  if (p.count > 1 && b_broadcast && static_cast<int64_t>(p.count) * p.m <= INT_MAX) {
+    // Walk a's dims from the rows outwards: each one of size > 1 must step over those inside
+    // it. Before the first such dim the row stride is free (BLAS never steps along a size-1 dim).
+    int64_t rows = p.m;
+    int64_t rs = p.a_rs;
+    bool stepped = p.m > 1;
+    bool merges = true;
+    for (int d = static_cast<int>(nb) - 1; d >= 0 && merges; --d) {
+      if (p.batch[d] == 1) {
+        continue;
+      }
+      if (!stepped) {
+        rs = p.a_batch[d];
+        stepped = true;
+      } else {
+        merges = p.a_batch[d] == rs * rows;
+      }
+      rows *= p.batch[d];
+    }
+    if (merges) {
+      p.m = rows;
+      p.a_rs = rs;
+      p.batch.clear();
+      p.a_batch.clear();
+      p.b_batch.clear();
+      p.count = 1;
+    }
+  }
+  return p;
+}
+
+// One GEMM of the batch: c (row-major M x N) = a @ b.
+template <typename T>
+void gemm_entry(const Problem& p, const T* a, const T* b, T* c, Scratch (&scratch)[3],
+                bool parallel) {
+  auto oa = operand(a, p.m, p.k, p.a_rs, p.a_cs, scratch[0], parallel);
+  auto ob = operand(b, p.k, p.n, p.b_rs, p.b_cs, scratch[1], parallel);
+  int m = static_cast<int>(p.m);
+  int n = static_cast<int>(p.n);
+  int k = static_cast<int>(p.k);
+  if constexpr (std::is_same_v<T, Acc<T>>) {
+    product(oa, ob, m, n, k, c);
+  } else {
+    float* acc = scratch[2].get<float>(static_cast<size_t>(p.m * p.n));
+    product(oa, ob, m, n, k, acc);
+    // Rounds to nearest even, through the 16-bit types' own conversions.
+    for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
+      std::transform(acc + rb * p.n, acc + re * p.n, c + rb * p.n,
+                     [](float v) { return static_cast<T>(v); });
+    });
+  }
+}
+
+template <typename T>
+void matmul(const array& a, const array& b, array& out) {
+  auto p = make_problem(a, b, out);
+  const T* a_ptr = a.data<T>();
+  const T* b_ptr = b.data<T>();
+  T* c_ptr = out.data<T>();
+  auto mn = static_cast<size_t>(p.m * p.n);
+  size_t work = mn * static_cast<size_t>(p.k);
+  int threads = cpu::num_threads();
+
+  bool few_large = work >= kLargeGemm && p.count < static_cast<size_t>(threads);
+  if (threads == 1 || p.count == 1 || few_large) {
+    cpu::BlasThreads blas(threads);
+    Scratch scratch[3];
+    for (size_t i = 0; i < p.count; ++i) {
+      auto [oa, ob] = p.offsets(i);
+      gemm_entry(p, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, scratch, true);
+    }
+    return;
+  }
+  cpu::BlasThreads blas(1);
+  cpu::parallel_for(p.count, std::max<size_t>(1, kBatchChunkWork / std::max<size_t>(work, 1)),
+                    [&](size_t begin, size_t end) {
+                      Scratch scratch[3];
+                      for (size_t i = begin; i < end; ++i) {
+                        auto [oa, ob] = p.offsets(i);
+                        gemm_entry(p, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, scratch, false);
+                      }
+                    });
+}
+
+}  // namespace
+
+void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) {
+    return;
+  }
+  if (inputs[0].shape(-1) == 0) {
+    // An empty sum: all-zero bytes are 0 in every inexact dtype.
+    std::memset(out.data<char>(), 0, out.nbytes());
+    return;
+  }
+  switch (out.dtype().val()) {
+    case Dtype::Val::float32:
+      return matmul<float>(inputs[0], inputs[1], out);
+    case Dtype::Val::float64:
+      return matmul<double>(inputs[0], inputs[1], out);
+    case Dtype::Val::complex64:
+      return matmul<complex64_t>(inputs[0], inputs[1], out);
+    case Dtype::Val::float16:
+      return matmul<float16_t>(inputs[0], inputs[1], out);
+    case Dtype::Val::bfloat16:
+      return matmul<bfloat16_t>(inputs[0], inputs[1], out);
+    default: {
+      std::ostringstream msg;
+      msg << "[Matmul] Unsupported dtype " << out.dtype() << ".";
+      throw std::runtime_error(msg.str());
+    }
+  }
+}
+
+}  // namespace mlx::core
