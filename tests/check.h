@@ -134,32 +134,36 @@ inline void vmap_matches_loop(const Fn& f, const std::vector<array>& inputs,
   }
 }
 
-// The standard vmap sweep: every input mapped along axis 0, along its last axis, and (for the
-// first input only) along a middle axis with the others unmapped; then a nested vmap.
+// A batch of 3 distinct variants of x stacked along `axis`.
+inline array batch_of(const array& x, int axis, double shift = 0.0) {
+  auto dt = x.dtype();
+  std::vector<array> variants{x, x * array(-0.5 + shift, dt), x + array(0.25 + shift, dt)};
+  return stack(variants, axis);
+}
+
+// The standard vmap sweep for a function of per-example inputs shaped like `inputs`: a batch
+// stacked along axis 0 of every input; along each input's last axis; along the middle axis of
+// the first input with the others unmapped; then a vmap of a vmap (a 3 x 3 batch).
 inline void vmaps(const Fn& f, const std::vector<array>& inputs) {
-  std::vector<int> zeros(inputs.size(), 0);
-  vmap_matches_loop(f, inputs, zeros);
-  std::vector<int> lasts;
-  std::vector<array> moved;
+  size_t n = inputs.size();
+  std::vector<array> front, last;
+  std::vector<int> zeros(n, 0), lasts;
   for (auto& in : inputs) {
-    lasts.push_back(static_cast<int>(in.ndim()) - 1);
-    moved.push_back(in);
+    front.push_back(batch_of(in, 0));
+    lasts.push_back(static_cast<int>(in.ndim()));
+    last.push_back(batch_of(in, static_cast<int>(in.ndim())));
   }
-  vmap_matches_loop(f, moved, lasts);
-  if (!inputs.empty() && inputs[0].ndim() >= 3) {
-    std::vector<int> mid(inputs.size(), -1);
-    mid[0] = 1;
-    std::vector<array> partial = inputs;
-    for (size_t i = 1; i < inputs.size(); ++i) partial[i] = take_slice(inputs[i], 0, 0);
-    vmap_matches_loop(f, partial, mid);
-  }
-  // Nested: vmap over axis 0 of a function that is itself vmapped over (the old) axis 1.
-  bool nestable = true;
-  for (auto& in : inputs) nestable = nestable && in.ndim() >= 2;
-  if (nestable) {
-    Fn inner = vmap(f, zeros);
-    vmap_matches_loop(inner, inputs, zeros);
-  }
+  vmap_matches_loop(f, front, zeros);
+  vmap_matches_loop(f, last, lasts);
+  std::vector<array> mid = inputs;
+  std::vector<int> mid_axes(n, -1);
+  mid_axes[0] = static_cast<int>(inputs[0].ndim()) / 2;
+  mid[0] = batch_of(inputs[0], mid_axes[0]);
+  vmap_matches_loop(f, mid, mid_axes);
+  std::vector<array> twice;
+  for (auto& in : inputs) twice.push_back(batch_of(batch_of(in, 0, 1.0), 0));
+  Fn inner = vmap(f, zeros);
+  vmap_matches_loop(inner, twice, zeros);
 }
 
 }  // namespace check

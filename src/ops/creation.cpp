@@ -1,4 +1,4 @@
-// Creation and conversion: arange, full/zeros/ones (and *_like), astype, copy.
+// Creation and conversion: arange, linspace, full/zeros/ones (and *_like), eye, tri, astype, copy.
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -16,6 +16,14 @@ void check_shape(const Shape& shape, const char* op) {
       msg << "[" << op << "] Negative dimensions are not allowed, got shape " << shape << ".";
       throw std::invalid_argument(msg.str());
     }
+  }
+}
+
+void check_matrix(int n, int m, const char* op) {
+  if (n < 0 || m < 0) {
+    std::ostringstream msg;
+    msg << "[" << op << "] N and M must be non-negative, got N = " << n << " and M = " << m << ".";
+    throw std::invalid_argument(msg.str());
   }
 }
 
@@ -69,6 +77,17 @@ array arange(int start, int stop, int step, StreamOrDevice s) {
 array arange(int start, int stop, StreamOrDevice s) { return arange(start, stop, 1, s); }
 array arange(int stop, StreamOrDevice s) { return arange(0, stop, 1, s); }
 
+// Any dtype: values are computed in double and converted as astype converts, so integers
+// truncate toward zero (NumPy 2 floors them) and bool means nonzero (as NumPy's dtype=bool).
+array linspace(double start, double stop, int num, bool endpoint, Dtype dtype, StreamOrDevice s) {
+  if (num < 0) {
+    std::ostringstream msg;
+    msg << "[linspace] The number of samples, " << num << ", must be non-negative.";
+    throw std::invalid_argument(msg.str());
+  }
+  return array({num}, dtype, std::make_shared<Linspace>(to_stream(s), start, stop, endpoint), {});
+}
+
 array astype(array a, Dtype dtype, StreamOrDevice s) {
   if (a.dtype() == dtype) {
     return a;
@@ -102,10 +121,79 @@ array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s) {
 
 array zeros_like(const array& a, StreamOrDevice s) { return zeros(a.shape(), a.dtype(), s); }
 
+array zeros_like(const array& a, Dtype dtype, StreamOrDevice s) {
+  return zeros(a.shape(), dtype, s);
+}
+
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) {
   return full(shape, array(true, dtype), dtype, s);
 }
 
 array ones_like(const array& a, StreamOrDevice s) { return ones(a.shape(), a.dtype(), s); }
+
+array ones_like(const array& a, Dtype dtype, StreamOrDevice s) { return ones(a.shape(), dtype, s); }
+
+array full_like(const array& a, array vals, Dtype dtype, StreamOrDevice s) {
+  return full(a.shape(), std::move(vals), dtype, s);
+}
+
+array full_like(const array& a, array vals, StreamOrDevice s) {
+  return full(a.shape(), std::move(vals), a.dtype(), s);
+}
+
+// Empty matrices are allowed, as in NumPy (MLX rejects n or m of zero).
+array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+  check_matrix(n, m, "eye");
+  return array({n, m}, dtype, std::make_shared<Eye>(to_stream(s), k), {});
+}
+
+array tri(int n, int m, int k, Dtype type, StreamOrDevice s) {
+  check_matrix(n, m, "tri");
+  return array({n, m}, type, std::make_shared<Tri>(to_stream(s), k), {});
+}
+
+// ---- derivative and batching rules ----
+
+std::vector<array> AsType::vjp(const std::vector<array>& primals,
+                               const std::vector<array>& cotangents, const std::vector<int>&,
+                               const std::vector<array>&) {
+  return {astype(cotangents[0], primals[0].dtype(), stream())};
+}
+std::vector<array> AsType::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                               const std::vector<int>&) {
+  return {astype(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> AsType::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  return {{astype(inputs[0], std::get<0>(state_), stream())}, axes};
+}
+
+std::vector<array> Copy::vjp(const std::vector<array>&, const std::vector<array>& cotangents,
+                             const std::vector<int>&, const std::vector<array>&) {
+  return {cotangents[0]};
+}
+std::vector<array> Copy::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                             const std::vector<int>&) {
+  return {tangents[0]};
+}
+std::pair<std::vector<array>, std::vector<int>> Copy::vmap(const std::vector<array>& inputs,
+                                                           const std::vector<int>& axes) {
+  return {{copy(inputs[0], stream())}, axes};
+}
+
+// Full's input is already broadcast to the output's shape: the identity, materialised.
+std::vector<array> Full::vjp(const std::vector<array>&, const std::vector<array>& cotangents,
+                             const std::vector<int>&, const std::vector<array>&) {
+  return {cotangents[0]};
+}
+std::vector<array> Full::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                             const std::vector<int>&) {
+  return {tangents[0]};
+}
+std::pair<std::vector<array>, std::vector<int>> Full::vmap(const std::vector<array>& inputs,
+                                                           const std::vector<int>& axes) {
+  auto& in = inputs[0];
+  return {{array(in.shape(), in.dtype(), std::make_shared<Full>(stream()), {in})}, axes};
+}
 
 }  // namespace mlx::core

@@ -15,6 +15,7 @@ class AsType : public PrimitiveWithParams<UnaryPrimitive, Dtype> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "AsType"; }
+  MLX_TRANSFORM_RULES()
 };
 
 // The same values; shares the input's buffer (arrays are immutable).
@@ -24,6 +25,7 @@ class Copy : public PrimitiveWithParams<UnaryPrimitive> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Copy"; }
+  MLX_TRANSFORM_RULES()
 };
 
 // Materialises its (broadcast) input into a new contiguous buffer.
@@ -33,6 +35,7 @@ class Full : public PrimitiveWithParams<UnaryPrimitive> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Full"; }
+  MLX_TRANSFORM_RULES()
 };
 
 // ---- creation ----
@@ -44,6 +47,34 @@ class Arange : public PrimitiveWithParams<UnaryPrimitive, double, double, double
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Arange"; }
+};
+
+// Evenly spaced values from start to stop (included when `endpoint`), as many as the output has.
+class Linspace : public PrimitiveWithParams<UnaryPrimitive, double, double, bool> {
+ public:
+  Linspace(Stream s, double start, double stop, bool endpoint)
+      : PrimitiveWithParams(s, start, stop, endpoint) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Linspace"; }
+};
+
+// A matrix with ones on the k-th diagonal.
+class Eye : public PrimitiveWithParams<UnaryPrimitive, int> {
+ public:
+  Eye(Stream s, int k) : PrimitiveWithParams(s, k) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Eye"; }
+};
+
+// A matrix with ones at and below the k-th diagonal.
+class Tri : public PrimitiveWithParams<UnaryPrimitive, int> {
+ public:
+  Tri(Stream s, int k) : PrimitiveWithParams(s, k) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Tri"; }
 };
 
 }  // namespace mlx::core

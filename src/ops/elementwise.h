@@ -8,7 +8,8 @@ namespace mlx::core {
 
 // ---- binary elementwise ----
 
-enum class BinaryOp { Add, Multiply };
+// The order is the order of the rows in src/ops/binary.cpp.
+enum class BinaryOp { Add, Subtract, Multiply, Divide };
 
 // One primitive for the whole family; the op is a row of the table in src/ops/binary.cpp.
 class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
@@ -20,6 +21,24 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
   const char* name() const override;
   // The name already says which op it is.
   void print(std::ostream& os) const override { os << name(); }
+  MLX_TRANSFORM_RULES()
+};
+
+// ---- unary elementwise ----
+
+// The order is the order of the rows in src/ops/unary.cpp.
+enum class UnaryOp { Negative };
+
+// One primitive for the whole family; the op is a row of the table in src/ops/unary.cpp.
+class Unary : public PrimitiveWithParams<UnaryPrimitive, UnaryOp> {
+ public:
+  Unary(Stream s, UnaryOp op) : PrimitiveWithParams(s, op) {}
+  UnaryOp op() const { return std::get<0>(state_); }
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override;
+  void print(std::ostream& os) const override { os << name(); }
+  MLX_TRANSFORM_RULES()
 };
 
 }  // namespace mlx::core

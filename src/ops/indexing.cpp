@@ -28,7 +28,34 @@ int normalize_slice(int n, int& start, int& stop, int step) {
   return static_cast<int>(len);
 }
 
+Shape slice_shape(const Shape& start, const Shape& stop, const Shape& strides) {
+  Shape out(start.size());
+  for (size_t i = 0; i < start.size(); ++i) {
+    int64_t b = start[i], e = stop[i], st = strides[i];
+    out[i] = static_cast<int>(st > 0 ? (e > b ? (e - b + st - 1) / st : 0)
+                                     : (b > e ? (b - e - st - 1) / (-st) : 0));
+  }
+  return out;
+}
+
 }  // namespace
+
+namespace detail {
+
+array slice_normalized(const array& a, const Shape& start, const Shape& stop, const Shape& strides,
+                       Stream s) {
+  return array(slice_shape(start, stop, strides), a.dtype(),
+               std::make_shared<Slice>(s, start, stop, strides), {a});
+}
+
+array slice_update_normalized(const array& src, const array& update, const Shape& start,
+                              const Shape& stop, const Shape& strides, Stream s) {
+  auto upd = broadcast_to(astype(update, src.dtype(), s), slice_shape(start, stop, strides), s);
+  return array(src.shape(), src.dtype(), std::make_shared<SliceUpdate>(s, start, stop, strides),
+               {src, upd});
+}
+
+}  // namespace detail
 
 array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
                    StreamOrDevice s) {
@@ -81,10 +108,10 @@ std::vector<array> SliceUpdate::vjp(const std::vector<array>& primals,
   std::vector<array> vjps;
   for (int arg : argnums) {
     if (arg == 0) {
-      vjps.push_back(
-          slice_update(ct, zeros_like(primals[1], stream()), start, stop, strides, stream()));
+      vjps.push_back(detail::slice_update_normalized(ct, zeros_like(primals[1], stream()), start,
+                                                     stop, strides, stream()));
     } else {
-      vjps.push_back(slice(ct, start, stop, strides, stream()));
+      vjps.push_back(detail::slice_normalized(ct, start, stop, strides, stream()));
     }
   }
   return vjps;
@@ -99,7 +126,7 @@ std::vector<array> SliceUpdate::jvp(const std::vector<array>& primals,
   for (size_t i = 0; i < argnums.size(); ++i) {
     (argnums[i] == 0 ? t_src : t_upd) = tangents[i];
   }
-  return {slice_update(t_src, t_upd, start, stop, strides, stream())};
+  return {detail::slice_update_normalized(t_src, t_upd, start, stop, strides, stream())};
 }
 
 std::pair<std::vector<array>, std::vector<int>> SliceUpdate::vmap(const std::vector<array>& inputs,
@@ -127,7 +154,7 @@ std::pair<std::vector<array>, std::vector<int>> SliceUpdate::vmap(const std::vec
   b_start.insert(b_start.begin(), 0);
   b_stop.insert(b_stop.begin(), batch);
   b_strides.insert(b_strides.begin(), 1);
-  return {{slice_update(src, upd, b_start, b_stop, b_strides, stream())}, {0}};
+  return {{detail::slice_update_normalized(src, upd, b_start, b_stop, b_strides, stream())}, {0}};
 }
 
 }  // namespace mlx::core

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ops/primitive_params.h"
+#include "ops/shape.h"
 
 namespace mlx::core {
 
@@ -22,5 +23,14 @@ class SliceUpdate : public PrimitiveWithParams<UnaryPrimitive, Shape, Shape, Sha
                                                        const std::vector<int>& axes) override;
   const char* name() const override { return "SliceUpdate"; }
 };
+
+namespace detail {
+// slice and slice_update with start/stop/strides already normalised by slice() (so a stop of -1
+// with a negative stride means "past the first element", not "the last one"). For rules.
+array slice_normalized(const array& a, const Shape& start, const Shape& stop, const Shape& strides,
+                       Stream s);
+array slice_update_normalized(const array& src, const array& update, const Shape& start,
+                              const Shape& stop, const Shape& strides, Stream s);
+}  // namespace detail
 
 }  // namespace mlx::core

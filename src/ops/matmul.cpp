@@ -1,4 +1,5 @@
 // Matrix products: matmul.
+#include <optional>
 #include <sstream>
 
 #include "ops/ops.h"
@@ -66,6 +67,48 @@ array matmul(const array& in_a, const array& in_b, StreamOrDevice s) {
     out = reshape(out, std::move(shape), stream);
   }
   return out;
+}
+
+namespace {
+array swap_last(const array& x, Stream s) {
+  std::vector<int> perm(x.ndim());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return transpose(x, perm, s);
+}
+}  // namespace
+
+// d(a @ b) = da @ b + a @ db, so the cotangents are ct @ b^T and a^T @ ct (batch dims match:
+// the builder broadcast them).
+std::vector<array> Matmul::vjp(const std::vector<array>& primals,
+                               const std::vector<array>& cotangents,
+                               const std::vector<int>& argnums, const std::vector<array>&) {
+  std::vector<array> vjps;
+  for (int arg : argnums) {
+    vjps.push_back(arg == 0 ? matmul(cotangents[0], swap_last(primals[1], stream()), stream())
+                            : matmul(swap_last(primals[0], stream()), cotangents[0], stream()));
+  }
+  return vjps;
+}
+
+std::vector<array> Matmul::jvp(const std::vector<array>& primals,
+                               const std::vector<array>& tangents,
+                               const std::vector<int>& argnums) {
+  std::optional<array> out;
+  for (size_t i = 0; i < argnums.size(); ++i) {
+    auto term = argnums[i] == 0 ? matmul(tangents[i], primals[1], stream())
+                                : matmul(primals[0], tangents[i], stream());
+    out = out ? add(*out, term, stream()) : term;
+  }
+  return {*out};
+}
+
+// With the batch axis in front (a leading size-1 axis for an unbatched operand), matmul's own
+// batch broadcasting does the rest.
+std::pair<std::vector<array>, std::vector<int>> Matmul::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  auto in = batch_in_front(inputs, axes, stream());
+  return {{matmul(in[0], in[1], stream())}, {0}};
 }
 
 }  // namespace mlx::core

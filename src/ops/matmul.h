@@ -14,6 +14,7 @@ class Matmul : public PrimitiveWithParams<UnaryPrimitive> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Matmul"; }
+  MLX_TRANSFORM_RULES()
 };
 
 }  // namespace mlx::core

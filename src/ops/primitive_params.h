@@ -100,6 +100,24 @@ class PrimitiveWithParams : public Base {
   State state_;
 };
 
+// Declares a built-in primitive's derivative and batching rules (defined in its family's
+// src/ops/<family>.cpp next to the builders).
+#define MLX_TRANSFORM_RULES()                                                                     \
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents, \
+                         const std::vector<int>& argnums, const std::vector<array>& outputs)      \
+      override;                                                                                   \
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,   \
+                         const std::vector<int>& argnums) override;                               \
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,          \
+                                                       const std::vector<int>& axes) override;
+
+// Batching helpers for vmap rules: the input with its batch axis (`axis`, -1 for none) moved to
+// `to`; for elementwise families, every input with the batch axis in front (unbatched inputs
+// get a leading size-1 axis so the op broadcasts them).
+array move_batch_axis(const array& x, int axis, int to, Stream s);
+std::vector<array> batch_in_front(const std::vector<array>& inputs, const std::vector<int>& axes,
+                                  Stream s);
+
 // No GPU backend yet: every built-in primitive reports that clearly.
 [[noreturn]] void no_gpu_backend(const char* name);
 

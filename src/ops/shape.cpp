@@ -1,4 +1,5 @@
-// Shape ops that are views: reshape, broadcast_to, broadcast_arrays, slice.
+// Shape ops: the views (reshape, transpose, expand_dims, squeeze, broadcast_to, broadcast_arrays,
+// slice) and the ones that copy (contiguous, concatenate, stack).
 #include <algorithm>
 #include <numeric>
 #include <sstream>
@@ -130,6 +131,412 @@ array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevi
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {
   Shape strides(a.ndim(), 1);
   return slice(a, std::move(start), std::move(stop), std::move(strides), s);
+}
+
+array transpose(const array& a, std::vector<int> axes, StreamOrDevice s) {
+  int nd = static_cast<int>(a.ndim());
+  std::vector<int> perm(axes.size());
+  std::vector<bool> seen(nd, false);
+  bool valid = static_cast<int>(axes.size()) == nd;
+  for (size_t i = 0; valid && i < axes.size(); ++i) {
+    int ax = axes[i] < 0 ? axes[i] + nd : axes[i];
+    valid = ax >= 0 && ax < nd && !seen[ax];
+    if (valid) {
+      seen[ax] = true;
+      perm[i] = ax;
+    }
+  }
+  if (!valid) {
+    std::ostringstream msg;
+    msg << "[transpose] Recived invalid axes " << axes << " for array with " << nd
+        << " dimensions: they must be a permutation of the dimensions.";
+    throw std::invalid_argument(msg.str());
+  }
+  bool identity = true;
+  Shape shape(nd);
+  for (int i = 0; i < nd; ++i) {
+    shape[i] = a.shape()[perm[i]];
+    identity = identity && perm[i] == i;
+  }
+  if (identity) {
+    return a;
+  }
+  return array(std::move(shape), a.dtype(),
+               std::make_shared<Transpose>(to_stream(s), std::move(perm)), {a});
+}
+
+array transpose(const array& a, StreamOrDevice s) {
+  std::vector<int> axes(a.ndim());
+  std::iota(axes.rbegin(), axes.rend(), 0);
+  return transpose(a, std::move(axes), s);
+}
+
+array expand_dims(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  if (axes.empty()) {
+    return a;
+  }
+  int out_nd = static_cast<int>(a.ndim() + axes.size());
+  std::vector<int> sorted(axes.size());
+  bool valid = true;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    sorted[i] = axes[i] < 0 ? axes[i] + out_nd : axes[i];
+    valid = valid && sorted[i] >= 0 && sorted[i] < out_nd;
+  }
+  std::sort(sorted.begin(), sorted.end());
+  valid = valid && std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+  if (!valid) {
+    std::ostringstream msg;
+    msg << "[expand_dims] Invalid axes " << axes << " for an array with " << a.ndim()
+        << " dimensions: the axes index the " << out_nd
+        << "-dimensional result and must be unique.";
+    throw std::invalid_argument(msg.str());
+  }
+  Shape shape(out_nd, 1);
+  for (int d = 0, in_d = 0, k = 0; d < out_nd; ++d) {
+    if (k < static_cast<int>(sorted.size()) && sorted[k] == d) {
+      ++k;
+    } else {
+      shape[d] = a.shape()[in_d++];
+    }
+  }
+  return array(std::move(shape), a.dtype(),
+               std::make_shared<ExpandDims>(to_stream(s), std::move(sorted)), {a});
+}
+
+array expand_dims(const array& a, int axis, StreamOrDevice s) {
+  return expand_dims(a, std::vector<int>{axis}, s);
+}
+
+array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  if (axes.empty()) {
+    return a;
+  }
+  int nd = static_cast<int>(a.ndim());
+  std::vector<int> sorted(axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    sorted[i] = normalize_axis_index(axes[i], nd, "[squeeze] ");
+    if (a.shape()[sorted[i]] != 1) {
+      std::ostringstream msg;
+      msg << "[squeeze] Cannot squeeze axis " << axes[i] << " with size " << a.shape()[sorted[i]]
+          << " (only size-one axes can be removed).";
+      throw std::invalid_argument(msg.str());
+    }
+  }
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    std::ostringstream msg;
+    msg << "[squeeze] Received duplicate axes " << axes << " for an array with " << nd
+        << " dimensions.";
+    throw std::invalid_argument(msg.str());
+  }
+  Shape shape;
+  shape.reserve(nd - sorted.size());
+  for (int d = 0, k = 0; d < nd; ++d) {
+    if (k < static_cast<int>(sorted.size()) && sorted[k] == d) {
+      ++k;
+    } else {
+      shape.push_back(a.shape()[d]);
+    }
+  }
+  return array(std::move(shape), a.dtype(),
+               std::make_shared<Squeeze>(to_stream(s), std::move(sorted)), {a});
+}
+
+array squeeze(const array& a, int axis, StreamOrDevice s) {
+  return squeeze(a, std::vector<int>{axis}, s);
+}
+
+array squeeze(const array& a, StreamOrDevice s) {
+  std::vector<int> axes;
+  for (int d = 0; d < static_cast<int>(a.ndim()); ++d) {
+    if (a.shape()[d] == 1) {
+      axes.push_back(d);
+    }
+  }
+  return squeeze(a, axes, s);
+}
+
+array contiguous(const array& a, bool allow_col_major, StreamOrDevice s) {
+  // Strides are known only once an array is computed; otherwise the kernel decides.
+  if (a.is_available() &&
+      (a.flags().row_contiguous || (allow_col_major && a.flags().col_contiguous))) {
+    return a;
+  }
+  return array(a.shape(), a.dtype(), std::make_shared<Contiguous>(to_stream(s), allow_col_major),
+               {a});
+}
+
+array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
+  if (arrays.empty()) {
+    throw std::invalid_argument("[concatenate] No arrays provided for concatenation.");
+  }
+  const auto& first = arrays[0];
+  int ax = normalize_axis_index(axis, static_cast<int>(first.ndim()), "[concatenate] ");
+  int64_t total = 0;
+  for (auto& a : arrays) {
+    bool match = a.ndim() == first.ndim();
+    for (size_t d = 0; match && d < a.ndim(); ++d) {
+      match = static_cast<int>(d) == ax || a.shape()[d] == first.shape()[d];
+    }
+    if (!match) {
+      std::ostringstream msg;
+      msg << "[concatenate] All the input array dimensions must match exactly except for the "
+             "concatenation axis. However, the provided shapes are "
+          << first.shape() << " and " << a.shape() << ", and the concatenation axis is " << axis
+          << ".";
+      throw std::invalid_argument(msg.str());
+    }
+    total += a.shape()[ax];
+  }
+  Shape shape = first.shape();
+  shape[ax] = safe_cast(total, "concatenated dimension");
+  auto dtype = result_type(arrays);
+  auto stream = to_stream(s);
+  // Converting first keeps the kernel a plain copy of same-sized elements.
+  for (auto& a : arrays) {
+    a = astype(std::move(a), dtype, stream);
+  }
+  if (arrays.size() == 1) {
+    return arrays[0];
+  }
+  return array(std::move(shape), dtype, std::make_shared<Concatenate>(stream, ax),
+               std::move(arrays));
+}
+
+array concatenate(std::vector<array> arrays, StreamOrDevice s) {
+  auto stream = to_stream(s);
+  for (auto& a : arrays) {
+    a = reshape(a, {safe_cast(static_cast<int64_t>(a.size()))}, stream);
+  }
+  return concatenate(std::move(arrays), 0, stream);
+}
+
+array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
+  if (arrays.empty()) {
+    throw std::invalid_argument("[stack] No arrays provided for stacking.");
+  }
+  for (auto& a : arrays) {
+    if (a.shape() != arrays[0].shape()) {
+      std::ostringstream msg;
+      msg << "[stack] All arrays must have the same shape, got " << arrays[0].shape() << " and "
+          << a.shape() << ".";
+      throw std::invalid_argument(msg.str());
+    }
+  }
+  int out_nd = static_cast<int>(arrays[0].ndim()) + 1;
+  if (axis < -out_nd || axis >= out_nd) {
+    std::ostringstream msg;
+    msg << "[stack] Invalid axis " << axis << " for arrays with " << out_nd - 1
+        << " dimensions (the stacked result has " << out_nd << ").";
+    throw std::invalid_argument(msg.str());
+  }
+  auto stream = to_stream(s);
+  std::vector<array> expanded;
+  expanded.reserve(arrays.size());
+  for (auto& a : arrays) {
+    expanded.push_back(expand_dims(a, axis, stream));
+  }
+  return concatenate(std::move(expanded), axis, stream);
+}
+
+array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
+
+// ---- derivative and batching rules ----
+
+std::vector<array> Reshape::vjp(const std::vector<array>& primals,
+                                const std::vector<array>& cotangents, const std::vector<int>&,
+                                const std::vector<array>&) {
+  return {reshape(cotangents[0], primals[0].shape(), stream())};
+}
+std::vector<array> Reshape::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                const std::vector<int>&) {
+  return {reshape(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Reshape::vmap(const std::vector<array>& inputs,
+                                                              const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  auto shape = std::get<0>(state_);
+  shape.insert(shape.begin(), x.shape(0));
+  return {{reshape(x, shape, stream())}, {0}};
+}
+
+// The cotangent of a broadcast sums over the dims it added or stretched.
+std::vector<array> Broadcast::vjp(const std::vector<array>& primals,
+                                  const std::vector<array>& cotangents, const std::vector<int>&,
+                                  const std::vector<array>&) {
+  auto& in = primals[0];
+  auto& shape = std::get<0>(state_);
+  int lead = static_cast<int>(shape.size() - in.ndim());
+  std::vector<int> axes;
+  for (int i = 0; i < static_cast<int>(shape.size()); ++i) {
+    if (i < lead || (in.shape(i - lead) == 1 && shape[i] != 1)) {
+      axes.push_back(i);
+    }
+  }
+  auto ct = axes.empty() ? cotangents[0] : sum(cotangents[0], axes, true, stream());
+  return {reshape(ct, in.shape(), stream())};
+}
+std::vector<array> Broadcast::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                  const std::vector<int>&) {
+  return {broadcast_to(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Broadcast::vmap(const std::vector<array>& inputs,
+                                                                const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  auto shape = std::get<0>(state_);
+  // Line the input's dims up with the target's (after the batch axis), then broadcast.
+  auto aligned = x.shape();
+  aligned.insert(aligned.begin() + 1, shape.size() - (x.ndim() - 1), 1);
+  shape.insert(shape.begin(), x.shape(0));
+  return {{broadcast_to(reshape(x, aligned, stream()), shape, stream())}, {0}};
+}
+
+std::vector<array> Slice::vjp(const std::vector<array>& primals,
+                              const std::vector<array>& cotangents, const std::vector<int>&,
+                              const std::vector<array>&) {
+  auto& [start, stop, strides] = state_;
+  return {detail::slice_update_normalized(zeros_like(primals[0], stream()), cotangents[0], start,
+                                          stop, strides, stream())};
+}
+std::vector<array> Slice::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                              const std::vector<int>&) {
+  auto& [start, stop, strides] = state_;
+  return {detail::slice_normalized(tangents[0], start, stop, strides, stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Slice::vmap(const std::vector<array>& inputs,
+                                                            const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  auto [start, stop, strides] = state_;
+  start.insert(start.begin(), 0);
+  stop.insert(stop.begin(), x.shape(0));
+  strides.insert(strides.begin(), 1);
+  return {{detail::slice_normalized(x, start, stop, strides, stream())}, {0}};
+}
+
+std::vector<array> Transpose::vjp(const std::vector<array>&, const std::vector<array>& cotangents,
+                                  const std::vector<int>&, const std::vector<array>&) {
+  auto& perm = std::get<0>(state_);
+  std::vector<int> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) {
+    inverse[perm[i]] = static_cast<int>(i);
+  }
+  return {transpose(cotangents[0], inverse, stream())};
+}
+std::vector<array> Transpose::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                  const std::vector<int>&) {
+  return {transpose(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Transpose::vmap(const std::vector<array>& inputs,
+                                                                const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  std::vector<int> perm{0};
+  for (int p : std::get<0>(state_)) {
+    perm.push_back(p + 1);
+  }
+  return {{transpose(x, perm, stream())}, {0}};
+}
+
+namespace {
+std::vector<int> shifted(const std::vector<int>& axes) {
+  std::vector<int> out;
+  for (int a : axes) {
+    out.push_back(a + 1);
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<array> ExpandDims::vjp(const std::vector<array>& primals,
+                                   const std::vector<array>& cotangents, const std::vector<int>&,
+                                   const std::vector<array>&) {
+  return {reshape(cotangents[0], primals[0].shape(), stream())};
+}
+std::vector<array> ExpandDims::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                   const std::vector<int>&) {
+  return {expand_dims(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> ExpandDims::vmap(const std::vector<array>& inputs,
+                                                                 const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  return {{expand_dims(x, shifted(std::get<0>(state_)), stream())}, {0}};
+}
+
+std::vector<array> Squeeze::vjp(const std::vector<array>& primals,
+                                const std::vector<array>& cotangents, const std::vector<int>&,
+                                const std::vector<array>&) {
+  return {reshape(cotangents[0], primals[0].shape(), stream())};
+}
+std::vector<array> Squeeze::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                const std::vector<int>&) {
+  return {squeeze(tangents[0], std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Squeeze::vmap(const std::vector<array>& inputs,
+                                                              const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  return {{squeeze(x, shifted(std::get<0>(state_)), stream())}, {0}};
+}
+
+std::vector<array> Contiguous::vjp(const std::vector<array>&, const std::vector<array>& cotangents,
+                                   const std::vector<int>&, const std::vector<array>&) {
+  return {cotangents[0]};
+}
+std::vector<array> Contiguous::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                   const std::vector<int>&) {
+  return {tangents[0]};
+}
+std::pair<std::vector<array>, std::vector<int>> Contiguous::vmap(const std::vector<array>& inputs,
+                                                                 const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  return {{contiguous(x, std::get<0>(state_), stream())}, {0}};
+}
+
+std::vector<array> Concatenate::vjp(const std::vector<array>& primals,
+                                    const std::vector<array>& cotangents,
+                                    const std::vector<int>& argnums, const std::vector<array>&) {
+  int axis = std::get<0>(state_);
+  std::vector<int> offsets{0};
+  for (auto& p : primals) {
+    offsets.push_back(offsets.back() + p.shape(axis));
+  }
+  auto& ct = cotangents[0];
+  std::vector<array> vjps;
+  for (int arg : argnums) {
+    Shape start(ct.ndim(), 0), stop = ct.shape();
+    start[axis] = offsets[arg];
+    stop[axis] = offsets[arg + 1];
+    vjps.push_back(slice(ct, start, stop, stream()));
+  }
+  return vjps;
+}
+std::vector<array> Concatenate::jvp(const std::vector<array>& primals,
+                                    const std::vector<array>& tangents,
+                                    const std::vector<int>& argnums) {
+  std::vector<array> parts;
+  for (auto& p : primals) {
+    parts.push_back(zeros_like(p, stream()));
+  }
+  for (size_t i = 0; i < argnums.size(); ++i) {
+    parts[argnums[i]] = tangents[i];
+  }
+  return {concatenate(parts, std::get<0>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> Concatenate::vmap(const std::vector<array>& inputs,
+                                                                  const std::vector<int>& axes) {
+  int batch = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (axes[i] >= 0) batch = inputs[i].shape(axes[i]);
+  }
+  std::vector<array> parts;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto x = move_batch_axis(inputs[i], axes[i], 0, stream());
+    if (axes[i] < 0) {
+      auto shape = x.shape();
+      shape[0] = batch;
+      x = broadcast_to(x, shape, stream());
+    }
+    parts.push_back(x);
+  }
+  return {{concatenate(parts, std::get<0>(state_) + 1, stream())}, {0}};
 }
 
 }  // namespace mlx::core

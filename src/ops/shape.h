@@ -8,12 +8,15 @@ namespace mlx::core {
 
 // ---- shape family: views ----
 
+// A view when the input's strides allow splitting and merging its dims (NumPy's no-copy rule),
+// else a row-major copy.
 class Reshape : public PrimitiveWithParams<UnaryPrimitive, Shape> {
  public:
   Reshape(Stream s, Shape shape) : PrimitiveWithParams(s, std::move(shape)) {}
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Reshape"; }
+  MLX_TRANSFORM_RULES()
 };
 
 class Broadcast : public PrimitiveWithParams<UnaryPrimitive, Shape> {
@@ -22,6 +25,7 @@ class Broadcast : public PrimitiveWithParams<UnaryPrimitive, Shape> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Broadcast"; }
+  MLX_TRANSFORM_RULES()
 };
 
 class Slice : public PrimitiveWithParams<UnaryPrimitive, Shape, Shape, Shape> {
@@ -31,6 +35,60 @@ class Slice : public PrimitiveWithParams<UnaryPrimitive, Shape, Shape, Shape> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Slice"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// Output dim i is input dim axes[i] (axes is a permutation, non-negative).
+class Transpose : public PrimitiveWithParams<UnaryPrimitive, std::vector<int>> {
+ public:
+  Transpose(Stream s, std::vector<int> axes) : PrimitiveWithParams(s, std::move(axes)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Transpose"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// Inserts size-one dims at the given axes of the output (sorted, non-negative).
+class ExpandDims : public PrimitiveWithParams<UnaryPrimitive, std::vector<int>> {
+ public:
+  ExpandDims(Stream s, std::vector<int> axes) : PrimitiveWithParams(s, std::move(axes)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "ExpandDims"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// Removes the given size-one axes of the input (sorted, non-negative).
+class Squeeze : public PrimitiveWithParams<UnaryPrimitive, std::vector<int>> {
+ public:
+  Squeeze(Stream s, std::vector<int> axes) : PrimitiveWithParams(s, std::move(axes)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Squeeze"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// ---- shape family: copies ----
+
+// Shares the input when its layout (known only once it is computed) is already row-contiguous,
+// or column-contiguous when allowed; copies it to row-major otherwise.
+class Contiguous : public PrimitiveWithParams<UnaryPrimitive, bool> {
+ public:
+  Contiguous(Stream s, bool allow_col_major) : PrimitiveWithParams(s, allow_col_major) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Contiguous"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// Joins its inputs (all of the output's dtype) along a non-negative axis.
+class Concatenate : public PrimitiveWithParams<UnaryPrimitive, int> {
+ public:
+  Concatenate(Stream s, int axis) : PrimitiveWithParams(s, axis) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Concatenate"; }
+  MLX_TRANSFORM_RULES()
 };
 
 }  // namespace mlx::core

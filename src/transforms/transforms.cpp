@@ -129,26 +129,40 @@ std::pair<std::vector<array>, std::vector<array>> vjp(
   auto tracers = make_tracers(primals);
   auto outputs = fun(tracers);
 
-  if (cotangents.size() != outputs.size()) {
-    throw std::invalid_argument("[vjp] The function has " + std::to_string(outputs.size()) +
-                                " outputs but " + std::to_string(cotangents.size()) +
-                                " cotangents were given.");
-  }
+  // Outputs that come straight from stop_gradient take no cotangent (value_and_grad passes one
+  // for the differentiated output only).
   std::unordered_map<std::uintptr_t, array> cotan;
+  size_t next = 0;
   for (size_t i = 0; i < outputs.size(); ++i) {
     auto& out = outputs[i];
-    if (out.shape() != cotangents[i].shape()) {
+    if (cotangents.size() < outputs.size() && out.has_primitive() &&
+        typeid(out.primitive()) == typeid(StopGradient)) {
+      continue;
+    }
+    if (next >= cotangents.size()) {
+      throw std::invalid_argument("[vjp] The function has " + std::to_string(outputs.size()) +
+                                  " outputs but " + std::to_string(cotangents.size()) +
+                                  " cotangents were given.");
+    }
+    auto& ct = cotangents[next];
+    if (out.shape() != ct.shape()) {
       throw std::invalid_argument("[vjp] Output " + std::to_string(i) + " has shape " +
                                   shape_str(out.shape()) + " but its cotangent has shape " +
-                                  shape_str(cotangents[i].shape()) + ".");
+                                  shape_str(ct.shape()) + ".");
     }
-    auto c = astype(cotangents[i], out.dtype(), stream_of(out));
+    ++next;
+    auto c = astype(ct, out.dtype(), stream_of(out));
     auto it = cotan.find(out.id());
     if (it == cotan.end()) {
       cotan.emplace(out.id(), c);
     } else {
       it->second = add(it->second, c, stream_of(out));
     }
+  }
+  if (next != cotangents.size()) {
+    throw std::invalid_argument("[vjp] The function has " + std::to_string(outputs.size()) +
+                                " outputs but " + std::to_string(cotangents.size()) +
+                                " cotangents were given.");
   }
 
   std::unordered_set<std::uintptr_t> needs_grad;

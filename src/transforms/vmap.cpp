@@ -8,6 +8,7 @@
 #include "mlx/primitives.h"
 #include "mlx/transforms.h"
 #include "mlx/transforms_impl.h"
+#include "ops/primitive_params.h"
 
 namespace mlx::core {
 
@@ -180,6 +181,35 @@ std::function<array(const array&, const array&)> vmap(
       vmap([fun](const std::vector<array>& in) { return std::vector<array>{fun(in[0], in[1])}; },
            {in_axis_a, in_axis_b}, {out_axis});
   return [vf](const array& a, const array& b) { return vf({a, b})[0]; };
+}
+
+}  // namespace mlx::core
+
+namespace mlx::core {
+
+array move_batch_axis(const array& x, int axis, int to, Stream s) {
+  if (axis < 0) {
+    return expand_dims(x, to, s);
+  }
+  if (axis == to) {
+    return x;
+  }
+  std::vector<int> perm;
+  for (int i = 0; i < static_cast<int>(x.ndim()); ++i) {
+    if (i != axis) perm.push_back(i);
+  }
+  perm.insert(perm.begin() + to, axis);
+  return transpose(x, perm, s);
+}
+
+std::vector<array> batch_in_front(const std::vector<array>& inputs, const std::vector<int>& axes,
+                                  Stream s) {
+  std::vector<array> out;
+  out.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    out.push_back(move_batch_axis(inputs[i], axes[i], 0, s));
+  }
+  return out;
 }
 
 }  // namespace mlx::core

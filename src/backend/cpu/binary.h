@@ -7,10 +7,13 @@
 
 namespace mlx::core::cpu {
 
-// The tile kernel of op at dtype (inputs and output of that dtype).
+// The tile kernel of op at dtype (inputs and output of that dtype), or nullptr where the op is
+// not defined at that dtype (divide of integers: the op builder computes those in float).
 TileFn binary_kernel(BinaryOp op, Dtype dtype);
 
-// The SIMD tile kernel of op at dtype, or nullptr where the scalar template is used.
-TileFn binary_simd_kernel(BinaryOp op, Dtype dtype);
+// The SIMD tile kernel of op at dtype for the best target this CPU supports, or nullptr where
+// the scalar template is used. With `streaming`, the kernel writes its output with
+// non-temporal stores, for outputs too large to stay in cache.
+TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming = false);
 
 }  // namespace mlx::core::cpu

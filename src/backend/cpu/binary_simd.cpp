@@ -1,11 +1,19 @@
 // SIMD tile kernels for binary rows, compiled once per Highway target (SSE4, AVX2, AVX-512) and
-// chosen at run time.
+// chosen at run time: float32 and float64, float16 and bfloat16 in float32 lanes, and integer
+// add/subtract/multiply (wrapping) where Highway has the op.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/binary_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <hwy/cache_control.h>
+
+#include <algorithm>
+#include <cstdint>
+
 #include "backend/cpu/binary.h"
+#include "backend/cpu/simd/elementwise-inl.h"
+#include "core/dtype_utils.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mlx::core::cpu::HWY_NAMESPACE {
@@ -18,6 +26,13 @@ struct AddV {
   }
 };
 
+struct SubV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::Sub(a, b);
+  }
+};
+
 struct MulV {
   template <class V>
   HWY_INLINE V operator()(V a, V b) const {
@@ -25,28 +40,122 @@ struct MulV {
   }
 };
 
+struct DivV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::Div(a, b);
+  }
+};
+
+// Like MapTile, but the output bypasses the cache (non-temporal stores), which need aligned
+// addresses: the unaligned head and the partial tail are written the usual way.
 template <typename T, class Op>
-HWY_INLINE void BinaryTile(const void* const* in, void* out, size_t n) {
+void StreamTile(const void* const* in, void* out, size_t n) {
   const hn::ScalableTag<T> d;
-  const size_t N = hn::Lanes(d);
+  constexpr size_t kLanes = hn::MaxLanes(d);
+  constexpr size_t kAlign = kLanes * sizeof(T);
   auto a = static_cast<const T*>(in[0]);
   auto b = static_cast<const T*>(in[1]);
   auto o = static_cast<T*>(out);
-  Op op;
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    hn::StoreU(op(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, o + i);
+  const auto addr = reinterpret_cast<uintptr_t>(o);
+  size_t head = n;
+  if (addr % sizeof(T) == 0) {
+    head = std::min(n, (kAlign - addr % kAlign) % kAlign / sizeof(T));
   }
-  if (i < n) {
-    const auto m = hn::FirstN(d, n - i);
-    hn::BlendedStore(op(hn::MaskedLoad(m, d, a + i), hn::MaskedLoad(m, d, b + i)), m, d, o + i);
+  const void* head_in[2] = {a, b};
+  MapTile<NativeFormat<T>, 2, Op>(head_in, o, head);
+  const Op op;
+  size_t i = head;
+  for (; i + kLanes <= n; i += kLanes) {
+    hn::Stream(op(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, o + i);
+  }
+  const void* tail_in[2] = {a + i, b + i};
+  MapTile<NativeFormat<T>, 2, Op>(tail_in, o + i, n - i);
+  // Streaming stores are weakly ordered: make them visible before the chunk reports completion.
+  hwy::FlushStream();
+}
+
+template <class Op>
+TileFn FloatKernel(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Val::float32:
+      return MapTile<NativeFormat<float>, 2, Op>;
+    case Dtype::Val::float64:
+      return MapTile<NativeFormat<double>, 2, Op>;
+    case Dtype::Val::bfloat16:
+      return MapTile<BF16Format, 2, Op>;
+#if MLX_SIMD_F16
+    case Dtype::Val::float16:
+      return MapTile<F16Format, 2, Op>;
+#endif
+    default:
+      return nullptr;
   }
 }
 
-void AddF32(const void* const* in, void* out, size_t n) { BinaryTile<float, AddV>(in, out, n); }
-void AddF64(const void* const* in, void* out, size_t n) { BinaryTile<double, AddV>(in, out, n); }
-void MulF32(const void* const* in, void* out, size_t n) { BinaryTile<float, MulV>(in, out, n); }
-void MulF64(const void* const* in, void* out, size_t n) { BinaryTile<double, MulV>(in, out, n); }
+// Integer lanes with the op: Highway 1.0.3 has no 8-bit multiply.
+template <class Op>
+TileFn IntegerKernel(Dtype dtype) {
+  return dispatch_dtype(dtype, [](auto tag) -> TileFn {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                  !(std::is_same_v<Op, MulV> && sizeof(T) == 1)) {
+      return MapTile<NativeFormat<T>, 2, Op>;
+    } else {
+      return nullptr;
+    }
+  });
+}
+
+template <class Op>
+TileFn StreamKernel(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Val::float32:
+      return StreamTile<float, Op>;
+    case Dtype::Val::float64:
+      return StreamTile<double, Op>;
+    default:
+      return nullptr;
+  }
+}
+
+TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
+#if MLX_SIMD_NATIVE
+  if (streaming) {
+    switch (op) {
+      case BinaryOp::Add:
+        return StreamKernel<AddV>(dtype);
+      case BinaryOp::Subtract:
+        return StreamKernel<SubV>(dtype);
+      case BinaryOp::Multiply:
+        return StreamKernel<MulV>(dtype);
+      case BinaryOp::Divide:
+        return StreamKernel<DivV>(dtype);
+    }
+    return nullptr;
+  }
+  switch (op) {
+    case BinaryOp::Add:
+      if (auto fn = FloatKernel<AddV>(dtype)) {
+        return fn;
+      }
+      return IntegerKernel<AddV>(dtype);
+    case BinaryOp::Subtract:
+      if (auto fn = FloatKernel<SubV>(dtype)) {
+        return fn;
+      }
+      return IntegerKernel<SubV>(dtype);
+    case BinaryOp::Multiply:
+      if (auto fn = FloatKernel<MulV>(dtype)) {
+        return fn;
+      }
+      return IntegerKernel<MulV>(dtype);
+    case BinaryOp::Divide:
+      return FloatKernel<DivV>(dtype);
+  }
+#endif
+  return nullptr;
+}
 
 }  // namespace mlx::core::cpu::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -54,35 +163,10 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace mlx::core::cpu {
 
-HWY_EXPORT(AddF32);
-HWY_EXPORT(AddF64);
-HWY_EXPORT(MulF32);
-HWY_EXPORT(MulF64);
+HWY_EXPORT(BinarySimdKernel);
 
-TileFn binary_simd_kernel(BinaryOp op, Dtype dtype) {
-  switch (op) {
-    case BinaryOp::Add:
-      if (dtype == float32)
-        return [](const void* const* i, void* o, size_t n) {
-          HWY_DYNAMIC_DISPATCH(AddF32)(i, o, n);
-        };
-      if (dtype == float64)
-        return [](const void* const* i, void* o, size_t n) {
-          HWY_DYNAMIC_DISPATCH(AddF64)(i, o, n);
-        };
-      break;
-    case BinaryOp::Multiply:
-      if (dtype == float32)
-        return [](const void* const* i, void* o, size_t n) {
-          HWY_DYNAMIC_DISPATCH(MulF32)(i, o, n);
-        };
-      if (dtype == float64)
-        return [](const void* const* i, void* o, size_t n) {
-          HWY_DYNAMIC_DISPATCH(MulF64)(i, o, n);
-        };
-      break;
-  }
-  return nullptr;
+TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming) {
+  return HWY_DYNAMIC_DISPATCH(BinarySimdKernel)(op, dtype, streaming);
 }
 
 }  // namespace mlx::core::cpu

@@ -1,5 +1,12 @@
-// The copy family on the CPU: AsType, Copy, Full, and the strided copy they share.
+// The copy family on the CPU: AsType, Copy, Full, and the conversion kernels they share. A
+// conversion is a one-input tile kernel, so the elementwise driver handles contiguous,
+// broadcast and strided inputs and the thread pool; transposed inputs go by square blocks.
 #include "backend/cpu/copy.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
 
 #include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
@@ -13,54 +20,144 @@ namespace cpu {
 namespace {
 
 template <typename In, typename Out>
-void copy_kernel(const array& in, array& out) {
-  const In* src = in.data<In>();
-  Out* dst = out.data<Out>();
-  size_t n = out.size();
-  if (in.data_size() == 1) {
-    Out v = detail::cast_value<Out>(src[0]);
-    parallel_for(n, kElementwiseGrain, [&](size_t b, size_t e) { std::fill(dst + b, dst + e, v); });
-  } else if (in.flags().row_contiguous) {
-    parallel_for(n, kElementwiseGrain, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) {
-        dst[i] = detail::cast_value<Out>(src[i]);
-      }
-    });
+void convert_tile(const void* const* in, void* out, size_t n) {
+  auto src = static_cast<const In*>(in[0]);
+  auto dst = static_cast<Out*>(out);
+  if constexpr (std::is_same_v<In, Out>) {
+    std::memcpy(dst, src, n * sizeof(Out));
   } else {
-    auto l = collapse(in.shape(), {in.strides()});
-    size_t inner = l.inner();
-    int64_t st = l.strides[0].back();
-    size_t grain = std::max<size_t>(1, kElementwiseGrain / std::max<size_t>(inner, 1));
-    parallel_for(l.rows(), grain, [&](size_t rb, size_t re) {
-      for_each_row<1>(l, rb, re, [&](size_t row, const std::array<int64_t, 1>& offs) {
-        const In* s = src + offs[0];
-        Out* d = dst + row * inner;
-        for (size_t k = 0; k < inner; ++k) {
-          d[k] = detail::cast_value<Out>(s[static_cast<int64_t>(k) * st]);
-        }
-      });
-    });
+    for (size_t i = 0; i < n; ++i) {
+      dst[i] = detail::cast_value<Out>(src[i]);
+    }
   }
 }
 
+// Walking the output of a transposed input in row order would step through the input by a
+// large stride at every element, touching a new cache line (and often a new page) each time:
+// the copy goes by square blocks instead, gathered into a tile whose input lines stay in cache.
+constexpr int64_t kBlock = 32;
+
+// The input's last dim moves through memory faster than its second-to-last.
+bool is_transposed(const Layout& l) {
+  size_t nd = l.shape.size();
+  if (nd < 2) {
+    return false;
+  }
+  auto inner = std::abs(l.strides[0][nd - 1]);
+  auto outer = std::abs(l.strides[0][nd - 2]);
+  return outer != 0 && inner > outer;
+}
+
+// tile[i * cols + j] = src[i * sr + j * sc], reading down the input's faster dim.
+template <typename U>
+void gather_block(const U* src, int64_t sr, int64_t sc, int64_t rows, int64_t cols, void* tile) {
+  auto t = static_cast<U*>(tile);
+  for (int64_t j = 0; j < cols; ++j) {
+    for (int64_t i = 0; i < rows; ++i) {
+      t[i * cols + j] = src[i * sr + j * sc];
+    }
+  }
+}
+
+// Bands of kBlock rows of the (collapsed) layout, each in kBlock x kBlock blocks, converted by
+// fn into the row-major output at dst.
+void copy_blocked(const array& in, const Layout& l, TileFn fn, char* dst, size_t out_item) {
+  size_t nd = l.shape.size();
+  int64_t n_rows = l.shape[nd - 2];
+  int64_t n_cols = l.shape[nd - 1];
+  int64_t sr = l.strides[0][nd - 2];
+  int64_t sc = l.strides[0][nd - 1];
+  size_t bands = static_cast<size_t>((n_rows + kBlock - 1) / kBlock);
+  size_t tasks = l.rows() / static_cast<size_t>(n_rows) * bands;
+  size_t grain = std::max<size_t>(1, kElementwiseGrain / static_cast<size_t>(kBlock * n_cols));
+  const char* src = in.data<char>();
+  size_t item = in.itemsize();
+  parallel_for(tasks, grain, [&](size_t begin, size_t end) {
+    alignas(64) uint64_t tile[kBlock * kBlock];
+    for (size_t task = begin; task < end; ++task) {
+      int64_t r0 = static_cast<int64_t>(task % bands) * kBlock;
+      int64_t rows = std::min(kBlock, n_rows - r0);
+      size_t first_row = task / bands * static_cast<size_t>(n_rows) + static_cast<size_t>(r0);
+      int64_t offset = 0;
+      for_each_row<1>(l, first_row, first_row + 1,
+                      [&](size_t, const std::array<int64_t, 1>& o) { offset = o[0]; });
+      for (int64_t c0 = 0; c0 < n_cols; c0 += kBlock) {
+        int64_t cols = std::min(kBlock, n_cols - c0);
+        const char* s = src + (offset + c0 * sc) * static_cast<int64_t>(item);
+        switch (item) {
+          case 1:
+            gather_block(reinterpret_cast<const uint8_t*>(s), sr, sc, rows, cols, tile);
+            break;
+          case 2:
+            gather_block(reinterpret_cast<const uint16_t*>(s), sr, sc, rows, cols, tile);
+            break;
+          case 4:
+            gather_block(reinterpret_cast<const uint32_t*>(s), sr, sc, rows, cols, tile);
+            break;
+          default:
+            gather_block(reinterpret_cast<const uint64_t*>(s), sr, sc, rows, cols, tile);
+        }
+        for (int64_t i = 0; i < rows; ++i) {
+          const void* row_in[1] = {reinterpret_cast<const char*>(tile) + i * cols * item};
+          fn(row_in, dst + ((first_row + i) * n_cols + c0) * out_item, cols);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
+
+TileFn convert_kernel(Dtype from, Dtype to) {
+  if (auto fn = convert_simd_kernel(from, to)) {
+    return fn;
+  }
+  return dispatch_dtype(from, [to](auto in_tag) {
+    return dispatch_dtype(to, [](auto out_tag) -> TileFn {
+      return convert_tile<typename decltype(in_tag)::type, typename decltype(out_tag)::type>;
+    });
+  });
+}
 
 void copy_to_contiguous(const array& in, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) {
     return;
   }
-  dispatch_dtype(in.dtype(), [&](auto in_tag) {
-    dispatch_dtype(out.dtype(), [&](auto out_tag) {
-      copy_kernel<typename decltype(in_tag)::type, typename decltype(out_tag)::type>(in, out);
-    });
-  });
+  TileFn fn = convert_kernel(in.dtype(), out.dtype());
+  if (in.data_size() != 1 && !in.flags().row_contiguous) {
+    auto l = collapse(in.shape(), {in.strides()});
+    if (is_transposed(l)) {
+      copy_blocked(in, l, fn, out.data<char>(), out.itemsize());
+      return;
+    }
+  }
+  auto body = [fn](const void* const* i, void* o, size_t n) { fn(i, o, n); };
+  if (in.shape() == out.shape()) {
+    for_each_tile({in}, out, body, SIZE_MAX);
+    return;
+  }
+  // A reshape: out's buffer seen with in's shape takes in's elements in row-major order.
+  array dst(in.shape(), out.dtype(), nullptr, {});
+  auto strides = dst.strides();
+  dst.copy_shared_buffer(out, strides, out.flags(), out.size());
+  for_each_tile({in}, dst, body, SIZE_MAX);
 }
 
 }  // namespace cpu
 
 void AsType::eval_cpu(const std::vector<array>& inputs, array& out) {
-  cpu::copy_to_contiguous(inputs[0], out);
+  auto& in = inputs[0];
+  // Converting between dtypes of one size can run in place on an input nobody else holds.
+  if (in.is_donatable() && in.itemsize() == out.itemsize() && in.flags().row_contiguous &&
+      in.data_size() == in.size()) {
+    out.copy_shared_buffer(in);
+    cpu::TileFn fn = cpu::convert_kernel(in.dtype(), out.dtype());
+    cpu::for_each_tile(
+        inputs, out, [fn](const void* const* i, void* o, size_t n) { fn(i, o, n); }, SIZE_MAX);
+    return;
+  }
+  cpu::copy_to_contiguous(in, out);
 }
 
 void Copy::eval_cpu(const std::vector<array>& inputs, array& out) {

@@ -1,6 +1,14 @@
-// Views on the CPU: Reshape, Broadcast, Slice share their input's buffer.
+// The shape family on the CPU: the views (Reshape when the strides allow, Broadcast, Slice,
+// Transpose, ExpandDims, Squeeze) share their input's buffer; Contiguous and Concatenate copy.
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
 #include "backend/cpu/copy.h"
 #include "backend/cpu/strided.h"
+#include "backend/cpu/thread_pool.h"
 #include "ops/ops.h"
 
 namespace mlx::core {
@@ -20,14 +28,131 @@ void share_view(const array& in, array& out, const Strides& strides, int64_t off
                          cpu::view_data_size(out.shape(), strides), offset);
 }
 
+// NumPy's no-copy reshape: walks groups of input and output dims with equal products; a group
+// of input dims must be one contiguous run (each stride the next one's stride times its size)
+// to be re-split into the output dims. Stride-0 (broadcast) runs qualify too.
+std::optional<Strides> reshape_strides(const array& in, const Shape& out_shape) {
+  Shape old_shape;
+  Strides old_strides;
+  for (size_t d = 0; d < in.ndim(); ++d) {
+    if (in.shape()[d] != 1) {
+      old_shape.push_back(in.shape()[d]);
+      old_strides.push_back(in.strides()[d]);
+    }
+  }
+  // Size-one output dims left over after the last group never move the offset.
+  Strides strides(out_shape.size(), 1);
+  size_t oi = 0, ni = 0;
+  while (oi < old_shape.size() && ni < out_shape.size()) {
+    size_t oj = oi + 1, nj = ni + 1;
+    int64_t old_prod = old_shape[oi], new_prod = out_shape[ni];
+    while (old_prod != new_prod) {
+      if (new_prod < old_prod) {
+        new_prod *= out_shape[nj++];
+      } else {
+        old_prod *= old_shape[oj++];
+      }
+    }
+    for (size_t k = oi; k + 1 < oj; ++k) {
+      if (old_strides[k] != old_strides[k + 1] * old_shape[k + 1]) {
+        return std::nullopt;
+      }
+    }
+    strides[nj - 1] = old_strides[oj - 1];
+    for (size_t k = nj - 1; k > ni; --k) {
+      strides[k - 1] = strides[k] * out_shape[k];
+    }
+    oi = oj;
+    ni = nj;
+  }
+  return strides;
+}
+
+template <size_t N>
+struct Elem {
+  unsigned char bytes[N];
+};
+
+// A source that walks memory faster along its second-innermost dim than along its innermost one
+// (a transpose, say) is copied in square tiles, so that both sides use whole cache lines and
+// few pages at a time, instead of one new line (and page) per element.
+template <size_t N>
+void copy_tiled(const Elem<N>* src, Elem<N>* dst, const cpu::Layout& l) {
+  constexpr int64_t kTile = 64;
+  size_t nd = l.shape.size();
+  int64_t rows = l.shape[nd - 2], cols = l.shape[nd - 1];
+  int64_t row_tiles = (rows + kTile - 1) / kTile, col_tiles = (cols + kTile - 1) / kTile;
+  size_t tiles = l.rows() / rows * row_tiles * col_tiles;
+  const auto& ss = l.strides[0];
+  const auto& ds = l.strides[1];
+  cpu::parallel_for(tiles, std::max<size_t>(1, cpu::kElementwiseGrain / (kTile * kTile)),
+                    [&](size_t b, size_t e) {
+                      for (size_t t = b; t < e; ++t) {
+                        int64_t c0 = static_cast<int64_t>(t % col_tiles) * kTile;
+                        int64_t r0 = static_cast<int64_t>(t / col_tiles % row_tiles) * kTile;
+                        size_t outer = t / col_tiles / row_tiles;
+                        int64_t so = 0, dof = 0;
+                        for (int d = static_cast<int>(nd) - 3; d >= 0; --d) {
+                          int64_t idx = static_cast<int64_t>(outer % l.shape[d]);
+                          outer /= l.shape[d];
+                          so += idx * ss[d];
+                          dof += idx * ds[d];
+                        }
+                        int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+                        for (int64_t r = r0; r < r1; ++r) {
+                          for (int64_t c = c0; c < c1; ++c) {
+                            dst[dof + r * ds[nd - 2] + c * ds[nd - 1]] =
+                                src[so + r * ss[nd - 2] + c * ss[nd - 1]];
+                          }
+                        }
+                      }
+                    });
+}
+
+// Copies `in` into the region of `out` that starts `dst_offset` elements in and has out's
+// strides, moving elements of N bytes (the copy never converts: inputs already have out's
+// dtype).
+template <size_t N>
+void copy_into(const array& in, array& out, int64_t dst_offset) {
+  const auto* src = in.data<Elem<N>>();
+  auto* dst = out.data<Elem<N>>() + dst_offset;
+  auto l = cpu::collapse(in.shape(), {in.strides(), out.strides()});
+  size_t nd = l.shape.size();
+  size_t inner = l.inner();
+  int64_t src_st = l.strides[0].back();
+  int64_t dst_st = l.strides[1].back();
+  if (nd >= 2 && std::llabs(src_st) > 1 && std::llabs(l.strides[0][nd - 2]) < std::llabs(src_st)) {
+    copy_tiled(src, dst, l);
+    return;
+  }
+  // Chunks are ranges of elements, not rows, so one long contiguous run is split too.
+  cpu::parallel_for(in.size(), cpu::kElementwiseGrain, [&](size_t b, size_t e) {
+    cpu::for_each_row<2>(
+        l, b / inner, (e - 1) / inner + 1, [&](size_t row, const std::array<int64_t, 2>& offs) {
+          size_t lo = std::max(b, row * inner) - row * inner;
+          size_t hi = std::min(e, (row + 1) * inner) - row * inner;
+          const auto* s = src + offs[0];
+          auto* d = dst + offs[1];
+          if (src_st == 1 && dst_st == 1) {
+            std::memcpy(d + lo, s + lo, (hi - lo) * N);
+          } else {
+            for (size_t k = lo; k < hi; ++k) {
+              d[static_cast<int64_t>(k) * dst_st] = s[static_cast<int64_t>(k) * src_st];
+            }
+          }
+        });
+  });
+}
+
 }  // namespace
 
 void Reshape::eval_cpu(const std::vector<array>& inputs, array& out) {
   auto& in = inputs[0];
-  if (in.flags().row_contiguous) {
+  if (in.flags().row_contiguous || out.size() == 0) {
     share_view(in, out, row_major(out.shape()), 0);
+  } else if (auto strides = reshape_strides(in, out.shape())) {
+    share_view(in, out, *strides, 0);
   } else {
-    // The strides do not allow a view: copy into a new row-major buffer (same values, order).
     cpu::copy_to_contiguous(in, out);
   }
 }
@@ -52,6 +177,86 @@ void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
     offset += static_cast<int64_t>(start[i]) * in.strides()[i];
   }
   share_view(in, out, strides, out.size() == 0 ? 0 : offset);
+}
+
+void Transpose::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& in = inputs[0];
+  auto& [axes] = state_;
+  Strides strides(axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    strides[i] = in.strides()[axes[i]];
+  }
+  share_view(in, out, strides, 0);
+}
+
+void ExpandDims::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& in = inputs[0];
+  auto& [axes] = state_;
+  // A new dim gets the stride it would have in a row-major layout of the dims to its right, so
+  // expanding a row-contiguous array gives the strides of a fresh one.
+  Strides strides(out.ndim());
+  size_t k = axes.size(), in_d = in.ndim();
+  for (int d = static_cast<int>(out.ndim()) - 1; d >= 0; --d) {
+    if (k > 0 && axes[k - 1] == d) {
+      --k;
+      strides[d] = d + 1 < static_cast<int>(out.ndim())
+                       ? strides[d + 1] * std::max<int64_t>(out.shape()[d + 1], 1)
+                       : 1;
+    } else {
+      strides[d] = in.strides()[--in_d];
+    }
+  }
+  share_view(in, out, strides, 0);
+}
+
+void Squeeze::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& in = inputs[0];
+  auto& [axes] = state_;
+  Strides strides;
+  strides.reserve(out.ndim());
+  for (size_t d = 0, k = 0; d < in.ndim(); ++d) {
+    if (k < axes.size() && axes[k] == static_cast<int>(d)) {
+      ++k;
+    } else {
+      strides.push_back(in.strides()[d]);
+    }
+  }
+  share_view(in, out, strides, 0);
+}
+
+void Contiguous::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& in = inputs[0];
+  auto [allow_col_major] = state_;
+  if (in.flags().row_contiguous || (allow_col_major && in.flags().col_contiguous)) {
+    out.copy_shared_buffer(in);
+  } else {
+    cpu::copy_to_contiguous(in, out);
+  }
+}
+
+void Concatenate::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto [axis] = state_;
+  out.set_data(allocator::malloc(out.nbytes()));
+  int64_t offset = 0;
+  for (auto& in : inputs) {
+    if (in.size() > 0) {
+      switch (out.itemsize()) {
+        case 1:
+          copy_into<1>(in, out, offset);
+          break;
+        case 2:
+          copy_into<2>(in, out, offset);
+          break;
+        case 4:
+          copy_into<4>(in, out, offset);
+          break;
+        default:
+          copy_into<8>(in, out, offset);
+          break;
+      }
+    }
+    offset += in.shape()[axis] * out.strides()[axis];
+  }
 }
 
 }  // namespace mlx::core

@@ -1,0 +1,156 @@
+// Per-target building blocks of the elementwise SIMD kernels (binary_simd.cpp, unary_simd.cpp):
+// a tile loop over whole vectors, and loading/storing each storage type in its compute lanes.
+// Included once per Highway target, hence the toggling include guard.
+#if defined(MLX_BACKEND_CPU_SIMD_ELEMENTWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MLX_BACKEND_CPU_SIMD_ELEMENTWISE_INL_H_
+#undef MLX_BACKEND_CPU_SIMD_ELEMENTWISE_INL_H_
+#else
+#define MLX_BACKEND_CPU_SIMD_ELEMENTWISE_INL_H_
+#endif
+
+#include <cstdint>
+#include <cstring>
+
+#include <hwy/highway.h>
+
+// Emulated targets (EMU128, SCALAR) gain nothing over the scalar kernels, and Highway 1.0.3's
+// emulation differs in corners (float64 -> float32 saturates instead of overflowing to inf):
+// there the kernels' getters return nullptr.
+#undef MLX_SIMD_NATIVE
+#if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+#define MLX_SIMD_NATIVE 0
+#else
+#define MLX_SIMD_NATIVE 1
+#endif
+
+// float16 in SIMD needs the F16C conversions: without them Highway 1.0.3 converts by truncating
+// and mishandles inf and NaN, so such targets leave float16 to the scalar kernels.
+#undef MLX_SIMD_F16
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2 && !defined(HWY_DISABLE_F16C)
+#define MLX_SIMD_F16 1
+#else
+#define MLX_SIMD_F16 0
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace mlx::core::cpu::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Calls step(p, o) with p[k] pointing at kLanes elements of input k and o at kLanes outputs,
+// over n elements. The last partial vector goes through stack buffers: Highway 1.0.3's masked
+// loads and stores fall back to whole-vector accesses on some targets, which could touch memory
+// past the tile (even another thread's chunk).
+template <size_t kLanes, size_t kArity, typename TIn, typename TOut, class Step>
+HWY_INLINE void VectorLoop(const void* const* in, void* out, size_t n, const Step& step) {
+  const TIn* src[kArity];
+  for (size_t k = 0; k < kArity; ++k) {
+    src[k] = static_cast<const TIn*>(in[k]);
+  }
+  auto* dst = static_cast<TOut*>(out);
+  const TIn* p[kArity];
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t k = 0; k < kArity; ++k) {
+      p[k] = src[k] + i;
+    }
+    step(p, dst + i);
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    HWY_ALIGN TIn buf[kArity][kLanes] = {};
+    HWY_ALIGN TOut obuf[kLanes];
+    for (size_t k = 0; k < kArity; ++k) {
+      std::memcpy(buf[k], src[k] + i, rest * sizeof(TIn));
+      p[k] = buf[k];
+    }
+    step(p, obuf);
+    std::memcpy(dst + i, obuf, rest * sizeof(TOut));
+  }
+}
+
+// ---- storage formats: T is stored as Storage and computed on in lanes of Compute ----
+
+template <typename T>
+struct NativeFormat {
+  using Storage = T;
+  using Compute = T;
+  template <class D>
+  static HWY_INLINE hn::Vec<D> Load(D d, const T* p) {
+    return hn::LoadU(d, p);
+  }
+  template <class D>
+  static HWY_INLINE void Store(hn::Vec<D> v, D d, T* p) {
+    hn::StoreU(v, d, p);
+  }
+};
+
+// bfloat16 is the top half of a float32.
+struct BF16Format {
+  using Storage = uint16_t;
+  using Compute = float;
+
+  // Exact; NaNs gain the quiet bit, as the scalar conversion does.
+  template <class DF>
+  static HWY_INLINE hn::Vec<DF> Load(DF df, const uint16_t* p) {
+    const hn::Rebind<uint16_t, DF> du16;
+    const hn::RebindToUnsigned<DF> du32;
+    const auto v = hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::LoadU(du16, p))));
+    return hn::IfThenElse(hn::IsNaN(v), hn::Or(v, hn::BitCast(df, hn::Set(du32, 0x00400000u))), v);
+  }
+
+  // Rounds to nearest even: Highway 1.0.3's DemoteTo to bfloat16 truncates. NaNs stay NaN
+  // (rounding could carry a payload into the exponent) by keeping their top half, made quiet.
+  template <class DF>
+  static HWY_INLINE void Store(hn::Vec<DF> v, DF df, uint16_t* p) {
+    const hn::Rebind<uint16_t, DF> du16;
+    const hn::RebindToUnsigned<DF> du32;
+    const hn::RebindToSigned<DF> di32;
+    const auto bits = hn::BitCast(du32, v);
+    const auto odd = hn::And(hn::ShiftRight<16>(bits), hn::Set(du32, 1u));
+    const auto rounded = hn::Add(bits, hn::Add(hn::Set(du32, 0x7FFFu), odd));
+    const auto nan = hn::RebindMask(du32, hn::IsNaN(v));
+    const auto top =
+        hn::ShiftRight<16>(hn::IfThenElse(nan, hn::Or(bits, hn::Set(du32, 0x00400000u)), rounded));
+    hn::StoreU(hn::DemoteTo(du16, hn::BitCast(di32, top)), du16, p);
+  }
+};
+
+#if MLX_SIMD_F16
+// float16 through F16C, which rounds to nearest even and keeps inf and NaN.
+struct F16Format {
+  using Storage = uint16_t;
+  using Compute = float;
+  template <class DF>
+  static HWY_INLINE hn::Vec<DF> Load(DF df, const uint16_t* p) {
+    const hn::Rebind<uint16_t, DF> du16;
+    const hn::Rebind<hwy::float16_t, DF> df16;
+    return hn::PromoteTo(df, hn::BitCast(df16, hn::LoadU(du16, p)));
+  }
+  template <class DF>
+  static HWY_INLINE void Store(hn::Vec<DF> v, DF df, uint16_t* p) {
+    const hn::Rebind<uint16_t, DF> du16;
+    const hn::Rebind<hwy::float16_t, DF> df16;
+    hn::StoreU(hn::BitCast(du16, hn::DemoteTo(df16, v)), du16, p);
+  }
+};
+#endif
+
+// A tile kernel applying op (a functor on compute vectors) to kArity inputs of format Fmt.
+template <class Fmt, size_t kArity, class Op>
+void MapTile(const void* const* in, void* out, size_t n) {
+  using S = typename Fmt::Storage;
+  const hn::ScalableTag<typename Fmt::Compute> d;
+  const Op op;
+  VectorLoop<hn::MaxLanes(d), kArity, S, S>(in, out, n, [&](const S* const* p, S* o) {
+    if constexpr (kArity == 1) {
+      Fmt::Store(op(Fmt::Load(d, p[0])), d, o);
+    } else {
+      Fmt::Store(op(Fmt::Load(d, p[0]), Fmt::Load(d, p[1])), d, o);
+    }
+  });
+}
+
+}  // namespace mlx::core::cpu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard

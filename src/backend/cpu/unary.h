@@ -1,0 +1,17 @@
+// Internal: the tile kernels of the unary elementwise rows.
+#pragma once
+
+#include "backend/cpu/elementwise.h"
+#include "mlx/dtype.h"
+#include "ops/ops.h"
+
+namespace mlx::core::cpu {
+
+// The tile kernel of op at dtype (input and output of that dtype).
+TileFn unary_kernel(UnaryOp op, Dtype dtype);
+
+// The SIMD tile kernel of op at dtype for the best target this CPU supports, or nullptr where
+// the scalar template is used.
+TileFn unary_simd_kernel(UnaryOp op, Dtype dtype);
+
+}  // namespace mlx::core::cpu

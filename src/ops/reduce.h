@@ -1,0 +1,31 @@
+// Internal: the reduction primitive (src/ops/reduce.cpp builds it, src/backend/cpu/reduce.cpp
+// runs it).
+#pragma once
+
+#include "mlx/ops.h"
+#include "ops/primitive_params.h"
+
+namespace mlx::core {
+
+// The order is the order of the names in src/ops/reduce.cpp.
+enum class ReduceOp { Sum, Prod, Max, Min, And, Or };
+
+// Reduces its input over `axes` (non-negative, sorted, unique). The output keeps the reduced axes
+// with size one (builders drop them with a reshape, a view); its dtype is the builder's choice and
+// the kernel picks an accumulator fit for the pair (float32 for half floats, a wrapping 32- or
+// 64-bit integer for integer sums, double for integer sums that end as floats).
+class Reduce : public PrimitiveWithParams<UnaryPrimitive, ReduceOp, std::vector<int>> {
+ public:
+  Reduce(Stream s, ReduceOp op, std::vector<int> axes)
+      : PrimitiveWithParams(s, op, std::move(axes)) {}
+  ReduceOp op() const { return std::get<0>(state_); }
+  const std::vector<int>& axes() const { return std::get<1>(state_); }
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override;
+  // The name says which op it is; the axes follow it: "Sum(0,2)".
+  void print(std::ostream& os) const override;
+  MLX_TRANSFORM_RULES()
+};
+
+}  // namespace mlx::core
