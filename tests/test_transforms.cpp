@@ -294,6 +294,24 @@ HARNESS(
 HARNESS(
     Contiguous, [](const V& in) { return V{contiguous(transpose(in[0]))}; }, x234())
 HARNESS(
+    Exp, [](const V& in) { return V{exp(in[0])}; }, x234())
+HARNESS(
+    Log, [](const V& in) { return V{log(in[0])}; }, pos({2, 3, 4}, 30))
+HARNESS(
+    Log1p, [](const V& in) { return V{log1p(in[0])}; }, pos({2, 3, 4}, 31))
+HARNESS(
+    Sqrt, [](const V& in) { return V{sqrt(in[0])}; }, pos({2, 3, 4}, 32))
+
+TEST(Harness, MathValuesAndDtypes) {
+  check::expect_same(exp(array({0.0f, 1.0f})), array({1.0f, 2.7182817f}), 1e-7);
+  check::expect_same(log(array({1.0, 2.0}, float64)), array({0.0, 0.6931471805599453}, float64));
+  check::expect_same(log1p(array({0.0f, 1e-10f})), array({0.0f, 1e-10f}), 1e-7);
+  check::expect_same(sqrt(array({4, 9})), array({2.0f, 3.0f}));  // int32 -> float32
+  EXPECT_EQ(sqrt(array({4}, float16)).dtype(), float16);
+  check::expect_same(exp(array({1.0f}, bfloat16)), array({2.71875f}, bfloat16));
+}
+
+HARNESS(
     Chain, [](const V& in) { return V{sum(matmul(in[0], in[1]) * in[0], 1) - in[0]}; },
     check::uniform({3, 3, 3}, -1, 1, 16), check::uniform({3, 3, 3}, -1, 1, 17))
 

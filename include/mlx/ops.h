@@ -202,6 +202,13 @@ array operator/(const array& a, double b);
 /** The identity in value, but its gradient is zero: transformations do not look through it. */
 array stop_gradient(const array& a, StreamOrDevice s = {});
 
+/** Elementwise exponential, natural logarithm, log(1 + x) and square root (integers and bools
+ * are computed in float32). */
+array exp(const array& a, StreamOrDevice s = {});
+array log(const array& a, StreamOrDevice s = {});
+array log1p(const array& a, StreamOrDevice s = {});
+array sqrt(const array& a, StreamOrDevice s = {});
+
 /** Negate an array. */
 array negative(const array& a, StreamOrDevice s = {});
 array operator-(const array& a);

@@ -27,7 +27,7 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
 // ---- unary elementwise ----
 
 // The order is the order of the rows in src/ops/unary.cpp.
-enum class UnaryOp { Negative };
+enum class UnaryOp { Negative, Exp, Log, Log1p, Sqrt };
 
 // One primitive for the whole family; the op is a row of the table in src/ops/unary.cpp.
 class Unary : public PrimitiveWithParams<UnaryPrimitive, UnaryOp> {

@@ -19,6 +19,18 @@ struct UnaryRow {
 constexpr UnaryRow kUnaryRows[] = {
     {UnaryOp::Negative, "Negative",
      [](const array&, const array&, const array& d, Stream s) { return negative(d, s); }},
+    {UnaryOp::Exp, "Exp",
+     [](const array&, const array& out, const array& d, Stream s) { return multiply(d, out, s); }},
+    {UnaryOp::Log, "Log",
+     [](const array& x, const array&, const array& d, Stream s) { return divide(d, x, s); }},
+    {UnaryOp::Log1p, "Log1p",
+     [](const array& x, const array&, const array& d, Stream s) {
+       return divide(d, add(x, array(1, x.dtype()), s), s);
+     }},
+    {UnaryOp::Sqrt, "Sqrt",
+     [](const array&, const array& out, const array& d, Stream s) {
+       return divide(d, multiply(out, array(2, out.dtype()), s), s);
+     }},
 };
 
 constexpr bool rows_follow_enum() {
@@ -72,5 +84,23 @@ array negative(const array& a, StreamOrDevice s) {
   return unary_op(a, UnaryOp::Negative, a.dtype(), s);
 }
 array operator-(const array& a) { return negative(a); }
+
+namespace {
+// Transcendental ops compute integers and bools in float32 (MLX's at_least_float).
+Dtype at_least_float(Dtype d) { return issubdtype(d, inexact) ? d : float32; }
+}  // namespace
+
+array exp(const array& a, StreamOrDevice s) {
+  return unary_op(a, UnaryOp::Exp, at_least_float(a.dtype()), s);
+}
+array log(const array& a, StreamOrDevice s) {
+  return unary_op(a, UnaryOp::Log, at_least_float(a.dtype()), s);
+}
+array log1p(const array& a, StreamOrDevice s) {
+  return unary_op(a, UnaryOp::Log1p, at_least_float(a.dtype()), s);
+}
+array sqrt(const array& a, StreamOrDevice s) {
+  return unary_op(a, UnaryOp::Sqrt, at_least_float(a.dtype()), s);
+}
 
 }  // namespace mlx::core

@@ -3,6 +3,8 @@
 // where they pay.
 #include "backend/cpu/unary.h"
 
+#include <cmath>
+#include <complex>
 #include <type_traits>
 
 #include "backend/cpu/elementwise.h"
@@ -25,6 +27,53 @@ struct NegativeOp {
     } else {
       return -a;
     }
+  }
+};
+
+// Math functions: half floats are computed in float, integers (never produced by the builders,
+// which convert them to float32 first) in double.
+template <typename F>
+struct MathOp {
+  template <typename T>
+  T operator()(T a) const {
+    F f;
+    if constexpr (std::is_same_v<T, complex64_t>) {
+      return complex64_t(f(static_cast<std::complex<float>>(a)));
+    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      return f(a);
+    } else if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) {
+      return T(f(static_cast<float>(a)));
+    } else {
+      return static_cast<T>(f(static_cast<double>(a)));
+    }
+  }
+};
+struct ExpF {
+  template <typename X>
+  X operator()(X x) const {
+    return std::exp(x);
+  }
+};
+struct LogF {
+  template <typename X>
+  X operator()(X x) const {
+    return std::log(x);
+  }
+};
+struct Log1pF {
+  template <typename X>
+  X operator()(X x) const {
+    if constexpr (std::is_same_v<X, std::complex<float>>) {
+      return std::log(x + X(1.0f));
+    } else {
+      return std::log1p(x);
+    }
+  }
+};
+struct SqrtF {
+  template <typename X>
+  X operator()(X x) const {
+    return std::sqrt(x);
   }
 };
 
@@ -53,6 +102,14 @@ TileFn unary_kernel(UnaryOp op, Dtype dtype) {
   switch (op) {
     case UnaryOp::Negative:
       return scalar_kernel<NegativeOp>(dtype);
+    case UnaryOp::Exp:
+      return scalar_kernel<MathOp<ExpF>>(dtype);
+    case UnaryOp::Log:
+      return scalar_kernel<MathOp<LogF>>(dtype);
+    case UnaryOp::Log1p:
+      return scalar_kernel<MathOp<Log1pF>>(dtype);
+    case UnaryOp::Sqrt:
+      return scalar_kernel<MathOp<SqrtF>>(dtype);
   }
   return nullptr;
 }

@@ -44,6 +44,8 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
         default:
           return nullptr;
       }
+    default:
+      return nullptr;
   }
 #endif
   return nullptr;
