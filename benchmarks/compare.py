@@ -99,6 +99,8 @@ def main():
     header = f"{'workload':28} {'mlx ms':>9} {'numpy ms':>9} {'torch ms':>9} {'vs numpy':>9} {'vs torch':>9}  of limit"
     print(header)
     for key in ours[0]:
+        if key.startswith("MLP"):
+            continue
         o, n, t = med(ours, key), med(numpy_, key), med(torch_, key) if torch_ else float("nan")
         if key.startswith("W1"):
             limit = f"{3 * N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
@@ -110,6 +112,10 @@ def main():
             n_ = key.rsplit("_", 1)[1]
             limit = f"{limits[f'cblas_sgemm_{n_}_ms'] / o * 100:.0f}% of cblas_sgemm"
         print(f"{key:28} {o:9.3f} {n:9.3f} {t:9.3f} {n / o:8.2f}x {t / o:8.2f}x  {limit}")
+
+
+    fwd, both = med(ours, "MLP_forward_ms"), med(ours, "MLP_value_and_grad_ms")
+    print(f"MLP 3 layers: forward {fwd:.3f} ms, value_and_grad {both:.3f} ms ({both / fwd:.2f}x forward)")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@
 namespace {
 
 double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 template <typename F>
@@ -72,8 +71,8 @@ double sgemm_ms(int n, int repeats) {
   std::vector<double> times;
   for (int r = 0; r < repeats + 1; ++r) {
     double t0 = now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A.data(), n, B.data(),
-                n, 0.0f, C.data(), n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A.data(), n, B.data(), n,
+                0.0f, C.data(), n);
     if (r > 0) times.push_back((now() - t0) * 1e3);
   }
   std::sort(times.begin(), times.end());

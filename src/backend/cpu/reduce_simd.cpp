@@ -232,5 +232,9 @@ MLX_REDUCE_TABLE(F64, double, double)
 MLX_REDUCE_TABLE(F16, float16_t, float)
 MLX_REDUCE_TABLE(BF16, bfloat16_t, float)
 
+#undef MLX_REDUCE_TABLE
+#undef MLX_REDUCE_CASE
+#undef MLX_REDUCE_EXPORT
+
 }  // namespace mlx::core::cpu
 #endif  // HWY_ONCE

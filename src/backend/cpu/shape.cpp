@@ -74,35 +74,46 @@ struct Elem {
 };
 
 // A source that walks memory faster along its second-innermost dim than along its innermost one
-// (a transpose, say) is copied in square tiles, so that both sides use whole cache lines and
-// few pages at a time, instead of one new line (and page) per element.
+// (a transpose, say) is copied by square blocks: each is gathered into a small tile reading down
+// the source's faster dim, then written out along the destination's rows, so both sides use
+// whole cache lines instead of touching a new line (and often a new page) per element.
 template <size_t N>
 void copy_tiled(const Elem<N>* src, Elem<N>* dst, const cpu::Layout& l) {
-  constexpr int64_t kTile = 64;
+  constexpr int64_t kTile = 32;
   size_t nd = l.shape.size();
   int64_t rows = l.shape[nd - 2], cols = l.shape[nd - 1];
   int64_t row_tiles = (rows + kTile - 1) / kTile, col_tiles = (cols + kTile - 1) / kTile;
   size_t tiles = l.rows() / rows * row_tiles * col_tiles;
-  const auto& ss = l.strides[0];
-  const auto& ds = l.strides[1];
+  int64_t sr = l.strides[0][nd - 2], sc = l.strides[0][nd - 1];
+  int64_t dr = l.strides[1][nd - 2], dc = l.strides[1][nd - 1];
   cpu::parallel_for(tiles, std::max<size_t>(1, cpu::kElementwiseGrain / (kTile * kTile)),
                     [&](size_t b, size_t e) {
+                      Elem<N> tile[kTile * kTile];
                       for (size_t t = b; t < e; ++t) {
                         int64_t c0 = static_cast<int64_t>(t % col_tiles) * kTile;
                         int64_t r0 = static_cast<int64_t>(t / col_tiles % row_tiles) * kTile;
                         size_t outer = t / col_tiles / row_tiles;
-                        int64_t so = 0, dof = 0;
+                        int64_t so = r0 * sr + c0 * sc, dof = r0 * dr + c0 * dc;
                         for (int d = static_cast<int>(nd) - 3; d >= 0; --d) {
                           int64_t idx = static_cast<int64_t>(outer % l.shape[d]);
                           outer /= l.shape[d];
-                          so += idx * ss[d];
-                          dof += idx * ds[d];
+                          so += idx * l.strides[0][d];
+                          dof += idx * l.strides[1][d];
                         }
-                        int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
-                        for (int64_t r = r0; r < r1; ++r) {
-                          for (int64_t c = c0; c < c1; ++c) {
-                            dst[dof + r * ds[nd - 2] + c * ds[nd - 1]] =
-                                src[so + r * ss[nd - 2] + c * ss[nd - 1]];
+                        int64_t nr = std::min(kTile, rows - r0), nc = std::min(kTile, cols - c0);
+                        for (int64_t c = 0; c < nc; ++c) {
+                          for (int64_t r = 0; r < nr; ++r) {
+                            tile[r * kTile + c] = src[so + r * sr + c * sc];
+                          }
+                        }
+                        for (int64_t r = 0; r < nr; ++r) {
+                          Elem<N>* d = dst + dof + r * dr;
+                          if (dc == 1) {
+                            std::memcpy(d, tile + r * kTile, nc * N);
+                          } else {
+                            for (int64_t c = 0; c < nc; ++c) {
+                              d[c * dc] = tile[r * kTile + c];
+                            }
                           }
                         }
                       }
