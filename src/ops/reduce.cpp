@@ -68,8 +68,8 @@ array reduce(const array& a, ReduceOp op, std::vector<int> axes, bool keepdims, 
       dropped_shape.push_back(a.shape()[d]);
     }
   }
-  auto out =
-      array(std::move(kept_shape), dtype, std::make_shared<Reduce>(s, op, std::move(axes)), {a});
+  auto out = array(std::move(kept_shape), dtype,
+                   std::make_shared<Reduce>(s, op, std::move(axes), dtype), {a});
   return keepdims ? out : reshape(out, std::move(dropped_shape), s);
 }
 
@@ -191,7 +191,7 @@ namespace {
 array rebuild(const array& x, ReduceOp op, const std::vector<int>& axes, Dtype dtype, Stream s) {
   auto shape = x.shape();
   for (int a : axes) shape[a] = 1;
-  return array(std::move(shape), dtype, std::make_shared<Reduce>(s, op, axes), {x});
+  return array(std::move(shape), dtype, std::make_shared<Reduce>(s, op, axes, dtype), {x});
 }
 }  // namespace
 
@@ -221,7 +221,7 @@ std::vector<array> Reduce::jvp(const std::vector<array>& primals,
   auto& x = primals[0];
   switch (op()) {
     case ReduceOp::Sum:
-      return {rebuild(tangents[0], op(), axes(), tangents[0].dtype(), stream())};
+      return {rebuild(tangents[0], op(), axes(), out_dtype(), stream())};
     case ReduceOp::Max:
     case ReduceOp::Min: {
       auto out = rebuild(x, op(), axes(), x.dtype(), stream());
@@ -241,19 +241,7 @@ std::pair<std::vector<array>, std::vector<int>> Reduce::vmap(const std::vector<a
   auto x = move_batch_axis(inputs[0], axes_in[0], 0, stream());
   std::vector<int> ax;
   for (int a : axes()) ax.push_back(a + 1);
-  // The output dtype of the unbatched node is kept.
-  auto dtype = x.dtype();
-  if (op() == ReduceOp::And || op() == ReduceOp::Or) {
-    dtype = bool_;
-  } else if (op() == ReduceOp::Sum || op() == ReduceOp::Prod) {
-    dtype = inputs[0].dtype();
-    if (issubdtype(dtype, integer) && size_of(dtype) < 4) {
-      dtype = issubdtype(dtype, unsignedinteger) ? uint32 : int32;
-    } else if (dtype == bool_) {
-      dtype = int32;
-    }
-  }
-  return {{rebuild(x, op(), ax, dtype, stream())}, {0}};
+  return {{rebuild(x, op(), ax, out_dtype(), stream())}, {0}};
 }
 
 }  // namespace mlx::core

@@ -14,10 +14,12 @@ enum class ReduceOp { Sum, Prod, Max, Min, And, Or };
 // with size one (builders drop them with a reshape, a view); its dtype is the builder's choice and
 // the kernel picks an accumulator fit for the pair (float32 for half floats, a wrapping 32- or
 // 64-bit integer for integer sums, double for integer sums that end as floats).
-class Reduce : public PrimitiveWithParams<UnaryPrimitive, ReduceOp, std::vector<int>> {
+// The output dtype is a parameter too, so batching (vmap) rebuilds the same reduction.
+class Reduce : public PrimitiveWithParams<UnaryPrimitive, ReduceOp, std::vector<int>, Dtype> {
  public:
-  Reduce(Stream s, ReduceOp op, std::vector<int> axes)
-      : PrimitiveWithParams(s, op, std::move(axes)) {}
+  Reduce(Stream s, ReduceOp op, std::vector<int> axes, Dtype out_dtype)
+      : PrimitiveWithParams(s, op, std::move(axes), out_dtype) {}
+  Dtype out_dtype() const { return std::get<2>(state_); }
   ReduceOp op() const { return std::get<0>(state_); }
   const std::vector<int>& axes() const { return std::get<1>(state_); }
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
