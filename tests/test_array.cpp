@@ -74,10 +74,14 @@ TEST(Array, ListConstructors) {
   array g({true, false}, {2});
   EXPECT_EQ(g.dtype(), bool_);
 
-  EXPECT_EQ(error_of([] { array({1, 2, 3}, {2, 2}); }),
+  EXPECT_EQ(error_of([] {
+              array({1, 2, 3}, {2, 2});
+            }),
             "[array] Data size (3) does not match the number of elements of the shape (4).");
   EXPECT_EQ(error_of([] { array({1.0f}, {-1}); }), "[array] Shape (-1) has a negative dimension.");
-  EXPECT_EQ(error_of([] { zeros({65536, 65536, 65536, 65536}); }),
+  EXPECT_EQ(error_of([] {
+              zeros({65536, 65536, 65536, 65536});
+            }),
             "[array] Shape (65536,65536,65536,65536) has too many elements.");
 }
 
@@ -238,7 +242,6 @@ TEST(Array, TypeTraits) {
 }
 
 TEST(Array, VersionAndDtypes) {
-  EXPECT_EQ(version(), std::to_string(MLX_VERSION_MAJOR) + "." +
-                           std::to_string(MLX_VERSION_MINOR) + "." +
-                           std::to_string(MLX_VERSION_PATCH));
+  EXPECT_EQ(version(), std::to_string(MLX_VERSION_MAJOR) + "." + std::to_string(MLX_VERSION_MINOR) +
+                           "." + std::to_string(MLX_VERSION_PATCH));
 }

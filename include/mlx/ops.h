@@ -77,36 +77,23 @@ array full_like(const array& a, T val, StreamOrDevice s = {}) {
 
 /** An n x m matrix with ones on the k-th diagonal and zeros elsewhere. */
 array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s = {});
-inline array eye(int n, Dtype dtype, StreamOrDevice s = {}) {
-  return eye(n, n, 0, dtype, s);
-}
-inline array eye(int n, int m, StreamOrDevice s = {}) {
-  return eye(n, m, 0, float32, s);
-}
-inline array eye(int n, int m, int k, StreamOrDevice s = {}) {
-  return eye(n, m, k, float32, s);
-}
-inline array eye(int n, StreamOrDevice s = {}) {
-  return eye(n, n, 0, float32, s);
-}
+inline array eye(int n, Dtype dtype, StreamOrDevice s = {}) { return eye(n, n, 0, dtype, s); }
+inline array eye(int n, int m, StreamOrDevice s = {}) { return eye(n, m, 0, float32, s); }
+inline array eye(int n, int m, int k, StreamOrDevice s = {}) { return eye(n, m, k, float32, s); }
+inline array eye(int n, StreamOrDevice s = {}) { return eye(n, n, 0, float32, s); }
 
 /** The n x n identity matrix. */
-inline array identity(int n, Dtype dtype, StreamOrDevice s = {}) {
-  return eye(n, n, 0, dtype, s);
-}
-inline array identity(int n, StreamOrDevice s = {}) {
-  return eye(n, n, 0, float32, s);
-}
+inline array identity(int n, Dtype dtype, StreamOrDevice s = {}) { return eye(n, n, 0, dtype, s); }
+inline array identity(int n, StreamOrDevice s = {}) { return eye(n, n, 0, float32, s); }
 
 /** An n x m matrix with ones at and below the k-th diagonal. */
 array tri(int n, int m, int k, Dtype type, StreamOrDevice s = {});
-inline array tri(int n, Dtype type, StreamOrDevice s = {}) {
-  return tri(n, n, 0, type, s);
-}
+inline array tri(int n, Dtype type, StreamOrDevice s = {}) { return tri(n, n, 0, type, s); }
 
 // ---- Shape ----
 
-/** A row-contiguous copy of `a` (column-major is kept when allowed); `a` itself if it already is. */
+/** A row-contiguous copy of `a` (column-major is kept when allowed); `a` itself if it already is.
+ */
 array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s = {});
 
 /** Permutes the dimensions (a view). */
@@ -219,45 +206,35 @@ array operator-(const array& a);
 
 /** True where all values are nonzero. */
 array all(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array all(const array& a, StreamOrDevice s = {}) {
-  return all(a, false, s);
-}
+inline array all(const array& a, StreamOrDevice s = {}) { return all(a, false, s); }
 array all(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array all(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Sum (ints of 32 bits or fewer and bool sum to int32, unsigned to uint32). */
 array sum(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array sum(const array& a, StreamOrDevice s = {}) {
-  return sum(a, false, s);
-}
+inline array sum(const array& a, StreamOrDevice s = {}) { return sum(a, false, s); }
 array sum(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array sum(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Mean (integers give float32). */
 array mean(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array mean(const array& a, StreamOrDevice s = {}) {
-  return mean(a, false, s);
-}
+inline array mean(const array& a, StreamOrDevice s = {}) { return mean(a, false, s); }
 array mean(const array& a, const std::vector<int>& axes, bool keepdims = false,
            StreamOrDevice s = {});
 array mean(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Maximum (NaN propagates). */
 array max(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array max(const array& a, StreamOrDevice s = {}) {
-  return max(a, false, s);
-}
+inline array max(const array& a, StreamOrDevice s = {}) { return max(a, false, s); }
 array max(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array max(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
 /** Minimum (NaN propagates). */
 array min(const array& a, bool keepdims, StreamOrDevice s = {});
-inline array min(const array& a, StreamOrDevice s = {}) {
-  return min(a, false, s);
-}
+inline array min(const array& a, StreamOrDevice s = {}) { return min(a, false, s); }
 array min(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array min(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
