@@ -1,6 +1,8 @@
 // The array class: constructors, metadata, data access, buffers, graph accessors.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <complex>
 #include <numeric>
 
@@ -8,17 +10,6 @@
 #include "mlx/transforms_impl.h"
 
 using namespace mlx::core;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
 
 TEST(Array, ScalarConstructors) {
   array a(3);

@@ -3,6 +3,8 @@
 // scalar semantics; donation; and a fused tile chain built from the same tile kernels.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -33,40 +35,6 @@ const std::vector<Dtype> kAllDtypes = {bool_,   uint8,   uint16,   uint32,   uin
                                        int8,    int16,   int32,    int64,    float16,
                                        float32, float64, bfloat16, complex64};
 
-// The values of an array in logical (row-major) order, read through its shape and strides.
-template <typename T>
-std::vector<T> values(array a) {
-  a.eval();
-  EXPECT_EQ(a.itemsize(), sizeof(T));
-  std::vector<T> out;
-  out.reserve(a.size());
-  std::vector<int64_t> idx(a.ndim(), 0);
-  const T* p = a.data<T>();
-  for (size_t n = 0; n < a.size(); ++n) {
-    int64_t off = 0;
-    for (size_t d = 0; d < a.ndim(); ++d) {
-      off += idx[d] * a.strides()[d];
-    }
-    out.push_back(p[off]);
-    for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-      if (++idx[d] < a.shape()[d]) {
-        break;
-      }
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-template <typename T>
-void expect_array(const array& a, const Shape& shape, Dtype dtype, const std::vector<T>& expected) {
-  EXPECT_EQ(a.shape(), shape);
-  EXPECT_EQ(a.dtype(), dtype);
-  if (a.shape() == shape && a.dtype() == dtype) {
-    EXPECT_EQ(values<T>(a), expected);
-  }
-}
-
 // A 1-d array of the values (std::vector<bool> packs bits, so bools go through a plain buffer).
 template <typename T>
 array to_array(const std::vector<T>& v, Dtype dtype) {
@@ -78,17 +46,6 @@ array to_array(const std::vector<T>& v, Dtype dtype) {
   } else {
     return array(v.begin(), shape, dtype);
   }
-}
-
-std::string error_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("<other exception: ") + e.what() + ">";
-  }
-  return "<no exception>";
 }
 
 std::string name_of(Dtype d) {

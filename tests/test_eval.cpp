@@ -1,6 +1,8 @@
 // Evaluation: laziness, scheduling, multi-output nodes, errors at run time, concurrency.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <atomic>
 #include <stdexcept>
 #include <thread>
@@ -64,15 +66,6 @@ class Lazy : public UnaryPrimitive {
   void eval_gpu(const std::vector<array>&, array&) override {}
   const char* name() const override { return "Lazy"; }
 };
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

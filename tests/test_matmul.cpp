@@ -4,6 +4,8 @@
 // folded, and split over the pool) against a naive loop in double.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,44 +20,6 @@
 using namespace mlx::core;
 
 namespace {
-
-// The values of an array in logical (row-major) order, read through its shape and strides.
-template <typename T>
-std::vector<T> values(array a) {
-  a.eval();
-  EXPECT_EQ(a.itemsize(), sizeof(T));
-  std::vector<T> out;
-  if (a.size() == 0) {
-    return out;
-  }
-  out.reserve(a.size());
-  std::vector<int64_t> idx(a.ndim(), 0);
-  const T* p = a.data<T>();
-  for (size_t n = 0; n < a.size(); ++n) {
-    int64_t off = 0;
-    for (size_t d = 0; d < a.ndim(); ++d) {
-      off += idx[d] * a.strides()[d];
-    }
-    out.push_back(p[off]);
-    for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-      if (++idx[d] < a.shape()[d]) {
-        break;
-      }
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-// Checks shape, dtype and values (exactly).
-template <typename T>
-void expect_array(const array& a, const Shape& shape, Dtype dtype, const std::vector<T>& expected) {
-  EXPECT_EQ(a.shape(), shape);
-  EXPECT_EQ(a.dtype(), dtype);
-  if (a.shape() == shape && a.dtype() == dtype) {
-    EXPECT_EQ(values<T>(a), expected);
-  }
-}
 
 template <typename F>
 void expect_invalid_argument(F&& f, const std::string& message) {

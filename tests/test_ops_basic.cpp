@@ -3,6 +3,8 @@
 // broadcast_arrays, slice), and iterating an array over its first axis.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -19,58 +21,6 @@ using namespace mlx::core;
 
 namespace {
 
-// The values of an array in logical (row-major) order, read through its shape and strides, so
-// the check does not depend on the copy kernels under test.
-template <typename T>
-std::vector<T> values(array a) {
-  a.eval();
-  EXPECT_EQ(a.itemsize(), sizeof(T));
-  std::vector<T> out;
-  if (a.size() == 0) {
-    return out;
-  }
-  out.reserve(a.size());
-  std::vector<int64_t> idx(a.ndim(), 0);
-  const T* p = a.data<T>();
-  for (size_t n = 0; n < a.size(); ++n) {
-    int64_t off = 0;
-    for (size_t d = 0; d < a.ndim(); ++d) {
-      off += idx[d] * a.strides()[d];
-    }
-    out.push_back(p[off]);
-    for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-      if (++idx[d] < a.shape()[d]) {
-        break;
-      }
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-// Checks shape, dtype and values (exactly).
-template <typename T>
-void expect_array(const array& a, const Shape& shape, Dtype dtype, const std::vector<T>& expected) {
-  EXPECT_EQ(a.shape(), shape);
-  EXPECT_EQ(a.dtype(), dtype);
-  if (a.shape() == shape && a.dtype() == dtype) {
-    EXPECT_EQ(values<T>(a), expected);
-  }
-}
-
-// The message of the std::invalid_argument that f throws, or a marker if it throws nothing or
-// something else.
-std::string error_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("<other exception: ") + e.what() + ">";
-  }
-  return "<no exception>";
-}
-
 std::string to_str(Dtype d) {
   std::ostringstream os;
   os << d;
@@ -80,12 +30,6 @@ std::string to_str(Dtype d) {
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
-
-#define EXPECT_INVALID(stmt, message)                   \
-  do {                                                  \
-    EXPECT_THROW(stmt, std::invalid_argument);          \
-    EXPECT_EQ(error_message([&] { stmt; }), (message)); \
-  } while (0)
 
 #define EXPECT_INVALID_PREFIX(stmt, prefix)                        \
   do {                                                             \

@@ -3,6 +3,8 @@
 // inputs large enough to take the thread pool and the SIMD kernels (with exact expected values).
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -17,52 +19,6 @@
 using namespace mlx::core;
 
 namespace {
-
-// The values of an array in logical (row-major) order, read through its shape and strides.
-template <typename T>
-std::vector<T> values(array a) {
-  a.eval();
-  EXPECT_EQ(a.itemsize(), sizeof(T));
-  std::vector<T> out;
-  out.reserve(a.size());
-  std::vector<int64_t> idx(a.ndim(), 0);
-  const T* p = a.data<T>();
-  for (size_t n = 0; n < a.size(); ++n) {
-    int64_t off = 0;
-    for (size_t d = 0; d < a.ndim(); ++d) {
-      off += idx[d] * a.strides()[d];
-    }
-    out.push_back(p[off]);
-    for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-      if (++idx[d] < a.shape()[d]) {
-        break;
-      }
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-// Checks shape, dtype and values (exactly).
-template <typename T>
-void expect_array(const array& a, const Shape& shape, Dtype dtype, const std::vector<T>& expected) {
-  EXPECT_EQ(a.shape(), shape);
-  EXPECT_EQ(a.dtype(), dtype);
-  if (a.shape() == shape && a.dtype() == dtype) {
-    EXPECT_EQ(values<T>(a), expected);
-  }
-}
-
-std::string error_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("<other exception: ") + e.what() + ">";
-  }
-  return "<no exception>";
-}
 
 // arange(24) as a (2, 3, 4) array of the given dtype.
 array cube(Dtype dtype = int32) { return astype(reshape(arange(24), {2, 3, 4}), dtype); }

@@ -1,6 +1,8 @@
 // Devices, streams, stream selection, events.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include <atomic>
 #include <set>
 #include <sstream>
@@ -9,17 +11,6 @@
 #include "mlx/mlx.h"
 
 using namespace mlx::core;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
 
 TEST(Device, CpuIsTheDefaultAndGpuIsUnavailable) {
   EXPECT_EQ(default_device(), Device::cpu);

@@ -1,21 +1,14 @@
 // vjp, jvp, grad, value_and_grad, vmap, stop_gradient, and the harness run over every op.
 #include <gtest/gtest.h>
 
+#include "helpers.h"
+
 #include "check.h"
 #include "mlx/mlx.h"
 
 using namespace mlx::core;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 float scalar(const array& a) { return astype(a, float32).item<float>(); }
 
