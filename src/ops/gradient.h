@@ -13,13 +13,7 @@ class StopGradient : public PrimitiveWithParams<UnaryPrimitive> {
     out.copy_shared_buffer(inputs[0]);
   }
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                         const std::vector<int>& argnums,
-                         const std::vector<array>& outputs) override;
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                         const std::vector<int>& argnums) override;
-  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                       const std::vector<int>& axes) override;
+  MLX_TRANSFORM_RULES()
   const char* name() const override { return "StopGradient"; }
 };
 

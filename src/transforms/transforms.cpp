@@ -13,6 +13,7 @@
 #include "mlx/transforms.h"
 #include "mlx/transforms_impl.h"
 #include "ops/gradient.h"
+#include "transforms/sort.h"
 
 namespace mlx::core {
 
@@ -65,9 +66,16 @@ std::vector<array> make_tracers(const std::vector<array>& primals) {
   return tracers;
 }
 
-// Nodes between the inputs (`from` ids) and `outputs` that depend on an input, in topological
-// order; `depends` receives the ids of every such node and its siblings. Iterative DFS. Nodes
-// below a StopGradient are cut when `stop_at_stop_gradient`.
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+}  // namespace
+
+namespace detail {
+
 std::vector<array> sort_dependents(const std::vector<array>& outputs,
                                    std::unordered_set<std::uintptr_t>& depends,
                                    bool stop_at_stop_gradient) {
@@ -114,13 +122,7 @@ std::vector<array> sort_dependents(const std::vector<array>& outputs,
   return tape;
 }
 
-std::string shape_str(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
-
-}  // namespace
+}  // namespace detail
 
 std::pair<std::vector<array>, std::vector<array>> vjp(
     const std::function<std::vector<array>(const std::vector<array>&)>& fun,
@@ -169,7 +171,7 @@ std::pair<std::vector<array>, std::vector<array>> vjp(
   for (auto& t : tracers) {
     needs_grad.insert(t.id());
   }
-  auto tape = sort_dependents(outputs, needs_grad, /* stop_at_stop_gradient = */ true);
+  auto tape = detail::sort_dependents(outputs, needs_grad, /* stop_at_stop_gradient = */ true);
 
   for (auto it = tape.rbegin(); it != tape.rend(); ++it) {
     auto& node = *it;
@@ -252,7 +254,7 @@ std::pair<std::vector<array>, std::vector<array>> jvp(
     depends.insert(tracers[i].id());
     tan.emplace(tracers[i].id(), tangents[i]);
   }
-  auto tape = sort_dependents(outputs, depends, /* stop_at_stop_gradient = */ true);
+  auto tape = detail::sort_dependents(outputs, depends, /* stop_at_stop_gradient = */ true);
   for (auto& node : tape) {
     std::vector<int> argnums;
     std::vector<array> ts;

@@ -9,6 +9,7 @@
 #include "mlx/transforms.h"
 #include "mlx/transforms_impl.h"
 #include "ops/primitive_params.h"
+#include "transforms/sort.h"
 
 namespace mlx::core {
 
@@ -76,45 +77,11 @@ std::function<std::vector<array>(const std::vector<array>&)> vmap(
                                   " outputs.");
     }
 
-    // Nodes that depend on a placeholder, in topological order (iterative DFS).
     std::unordered_set<std::uintptr_t> depends;
     for (auto& [id, _] : batched) {
       depends.insert(id);
     }
-    std::unordered_set<std::uintptr_t> visited(depends.begin(), depends.end());
-    std::vector<array> tape;
-    std::vector<std::pair<array, size_t>> stack;
-    for (auto& out : outputs) {
-      if (!visited.insert(out.id()).second) {
-        continue;
-      }
-      stack.emplace_back(out, 0);
-      while (!stack.empty()) {
-        auto& [a, i] = stack.back();
-        if (i < a.inputs().size()) {
-          array in = a.inputs()[i++];
-          if (visited.insert(in.id()).second) {
-            stack.emplace_back(std::move(in), 0);
-          }
-          continue;
-        }
-        array node = std::move(a);
-        stack.pop_back();
-        for (auto& s : node.siblings()) {
-          visited.insert(s.id());
-        }
-        for (auto& in : node.inputs()) {
-          if (depends.count(in.id())) {
-            depends.insert(node.id());
-            for (auto& s : node.siblings()) {
-              depends.insert(s.id());
-            }
-            tape.push_back(node);
-            break;
-          }
-        }
-      }
-    }
+    auto tape = detail::sort_dependents(outputs, depends, /* stop_at_stop_gradient = */ false);
 
     for (auto& node : tape) {
       std::vector<array> v_inputs;
