@@ -3,6 +3,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "mlx/array.h"
@@ -238,6 +240,400 @@ inline array min(const array& a, StreamOrDevice s = {}) { return min(a, false, s
 array min(const array& a, const std::vector<int>& axes, bool keepdims = false,
           StreamOrDevice s = {});
 array min(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+// ---- Creation (more) ----
+
+/** A view of `a`'s buffer with the given shape, strides (in elements) and offset (in elements
+ * from the start of `a`'s data). No bounds are checked beyond the buffer's size. */
+array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrDevice s = {});
+
+/** The lower (tril) or upper (triu) triangle of the last two axes, from the k-th diagonal. */
+array tril(array x, int k = 0, StreamOrDevice s = {});
+array triu(array x, int k = 0, StreamOrDevice s = {});
+
+/** Window functions of length M (float32), as NumPy defines them. */
+array hanning(int M, StreamOrDevice s = {});
+array hamming(int M, StreamOrDevice s = {});
+array bartlett(int M, StreamOrDevice s = {});
+array blackman(int M, StreamOrDevice s = {});
+
+// ---- Shape and layout (more) ----
+
+/** Flattens the axes start_axis..end_axis into one. */
+array flatten(const array& a, int start_axis, int end_axis = -1, StreamOrDevice s = {});
+array flatten(const array& a, StreamOrDevice s = {});
+
+/** Splits `axis` into the given shape (one entry may be -1). */
+array unflatten(const array& a, int axis, Shape shape, StreamOrDevice s = {});
+
+/** Reverses the order of elements along the given axes (all axes without them). */
+array flip(const array& a, const std::vector<int>& axes, StreamOrDevice s = {});
+array flip(const array& a, int axis, StreamOrDevice s = {});
+array flip(const array& a, StreamOrDevice s = {});
+
+/** Swaps two axes; moves one axis to a new position. */
+array swapaxes(const array& a, int axis1, int axis2, StreamOrDevice s = {});
+array moveaxis(const array& a, int source, int destination, StreamOrDevice s = {});
+
+/** Splits into equal parts or at the given indices. */
+std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevice s = {});
+std::vector<array> split(const array& a, int num_splits, StreamOrDevice s = {});
+std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s = {});
+std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s = {});
+
+/** Splits along an axis into arrays without that axis. */
+std::vector<array> unstack(const array& a, int axis, StreamOrDevice s = {});
+std::vector<array> unstack(const array& a, StreamOrDevice s = {});
+
+/** Coordinate grids from 1-D arrays ("xy": Cartesian, "ij": matrix indexing). */
+std::vector<array> meshgrid(const std::vector<array>& arrays, bool sparse = false,
+                            const std::string& indexing = "xy", StreamOrDevice s = {});
+
+/** Repeats each element `repeats` times along `axis` (of the flattened array without one). */
+array repeat(const array& arr, int repeats, int axis, StreamOrDevice s = {});
+array repeat(const array& arr, int repeats, StreamOrDevice s = {});
+
+/** Tiles the array `reps` times along each axis. */
+array tile(const array& arr, std::vector<int> reps, StreamOrDevice s = {});
+
+/** Pads with a constant, the edge values, a reflection (without the edge) or a symmetric
+ * reflection (with it): mode is "constant", "edge", "reflect" or "symmetric". */
+array pad(const array& a, const std::vector<int>& axes, const Shape& low_pad_size,
+          const Shape& high_pad_size, const array& pad_value = array(0),
+          const std::string& mode = "constant", StreamOrDevice s = {});
+array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width,
+          const array& pad_value = array(0), const std::string& mode = "constant",
+          StreamOrDevice s = {});
+array pad(const array& a, const std::pair<int, int>& pad_width, const array& pad_value = array(0),
+          const std::string& mode = "constant", StreamOrDevice s = {});
+array pad(const array& a, int pad_width, const array& pad_value = array(0),
+          const std::string& mode = "constant", StreamOrDevice s = {});
+
+/** Views with at least 1, 2 or 3 dimensions. */
+array atleast_1d(const array& a, StreamOrDevice s = {});
+std::vector<array> atleast_1d(const std::vector<array>& a, StreamOrDevice s = {});
+array atleast_2d(const array& a, StreamOrDevice s = {});
+std::vector<array> atleast_2d(const std::vector<array>& a, StreamOrDevice s = {});
+array atleast_3d(const array& a, StreamOrDevice s = {});
+std::vector<array> atleast_3d(const std::vector<array>& a, StreamOrDevice s = {});
+
+/** Reinterprets the bits as another dtype; the last axis is rescaled by the itemsize ratio. */
+array view(const array& a, const Dtype& dtype, StreamOrDevice s = {});
+
+/** Rolls elements along the given axes (of the flattened array without axes). */
+array roll(const array& a, int shift, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, StreamOrDevice s = {});
+array roll(const array& a, int shift, int axis, StreamOrDevice s = {});
+array roll(const array& a, int shift, const std::vector<int>& axes, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, int axis, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, const std::vector<int>& axes, StreamOrDevice s = {});
+
+/** The number of elements over the given axes (or its inverse) as a scalar of `dtype`; computed
+ * when evaluated, so it follows the input's shape under shapeless compile. */
+array number_of_elements(const array& a, std::vector<int> axes, bool inverted, Dtype dtype = int32,
+                         StreamOrDevice s = {});
+
+// ---- Unary elementwise ----
+// Transcendental functions of integers and bools are computed in float32; float64 in double.
+
+array abs(const array& a, StreamOrDevice s = {});
+array positive(const array& a, StreamOrDevice s = {});
+array sign(const array& a, StreamOrDevice s = {});
+array reciprocal(const array& a, StreamOrDevice s = {});
+array floor(const array& a, StreamOrDevice s = {});
+array ceil(const array& a, StreamOrDevice s = {});
+array trunc(const array& a, StreamOrDevice s = {});
+/** Rounds half to even, to the given number of decimals. */
+array round(const array& a, int decimals, StreamOrDevice s = {});
+inline array round(const array& a, StreamOrDevice s = {}) { return round(a, 0, s); }
+array square(const array& a, StreamOrDevice s = {});
+array rsqrt(const array& a, StreamOrDevice s = {});
+array expm1(const array& a, StreamOrDevice s = {});
+array log2(const array& a, StreamOrDevice s = {});
+array log10(const array& a, StreamOrDevice s = {});
+array sin(const array& a, StreamOrDevice s = {});
+array cos(const array& a, StreamOrDevice s = {});
+array tan(const array& a, StreamOrDevice s = {});
+array arcsin(const array& a, StreamOrDevice s = {});
+array arccos(const array& a, StreamOrDevice s = {});
+array arctan(const array& a, StreamOrDevice s = {});
+array sinh(const array& a, StreamOrDevice s = {});
+array cosh(const array& a, StreamOrDevice s = {});
+array tanh(const array& a, StreamOrDevice s = {});
+array arcsinh(const array& a, StreamOrDevice s = {});
+array arccosh(const array& a, StreamOrDevice s = {});
+array arctanh(const array& a, StreamOrDevice s = {});
+array degrees(const array& a, StreamOrDevice s = {});
+array radians(const array& a, StreamOrDevice s = {});
+array sigmoid(const array& a, StreamOrDevice s = {});
+array erf(const array& a, StreamOrDevice s = {});
+array erfinv(const array& a, StreamOrDevice s = {});
+/** Complex conjugate; real and imaginary parts (real() of a real array is the array, imag()
+ * zeros of its dtype). */
+array conjugate(const array& a, StreamOrDevice s = {});
+array real(const array& a, StreamOrDevice s = {});
+array imag(const array& a, StreamOrDevice s = {});
+/** Bitwise NOT of integers (logical not of bools). */
+array bitwise_invert(const array& a, StreamOrDevice s = {});
+array operator~(const array& a);
+
+// ---- Binary elementwise ----
+
+/** Quotient and remainder of floor division, {floor_divide(a, b), remainder(a, b)}. */
+std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s = {});
+/** Integer floor division for integers, floor(a / b) for floats. */
+array floor_divide(const array& a, const array& b, StreamOrDevice s = {});
+/** Remainder with the sign of the divisor (complex rejected). */
+array remainder(const array& a, const array& b, StreamOrDevice s = {});
+array operator%(const array& a, const array& b);
+template <typename T>
+array operator%(T a, const array& b) {
+  return remainder(array(a), b);
+}
+template <typename T>
+array operator%(const array& a, T b) {
+  return remainder(a, array(b));
+}
+/** Elementwise maximum and minimum (NaN propagates). */
+array maximum(const array& a, const array& b, StreamOrDevice s = {});
+array minimum(const array& a, const array& b, StreamOrDevice s = {});
+array power(const array& a, const array& b, StreamOrDevice s = {});
+array arctan2(const array& a, const array& b, StreamOrDevice s = {});
+/** log(exp(a) + exp(b)) without overflow. */
+array logaddexp(const array& a, const array& b, StreamOrDevice s = {});
+/** Bitwise ops on integers (logical on bools); shifts of bools give uint8. */
+array bitwise_and(const array& a, const array& b, StreamOrDevice s = {});
+array operator&(const array& a, const array& b);
+array bitwise_or(const array& a, const array& b, StreamOrDevice s = {});
+array operator|(const array& a, const array& b);
+array bitwise_xor(const array& a, const array& b, StreamOrDevice s = {});
+array operator^(const array& a, const array& b);
+array left_shift(const array& a, const array& b, StreamOrDevice s = {});
+array operator<<(const array& a, const array& b);
+array right_shift(const array& a, const array& b, StreamOrDevice s = {});
+array operator>>(const array& a, const array& b);
+/** Clips to [a_min, a_max]; either bound may be absent, not both. */
+array clip(const array& a, const std::optional<array>& a_min = std::nullopt,
+           const std::optional<array>& a_max = std::nullopt, StreamOrDevice s = {});
+
+// ---- Comparison, logical, selection ----
+
+/** Elementwise comparisons (bool results). */
+array equal(const array& a, const array& b, StreamOrDevice s = {});
+array operator==(const array& a, const array& b);
+template <typename T>
+array operator==(T a, const array& b) {
+  return equal(array(a), b);
+}
+template <typename T>
+array operator==(const array& a, T b) {
+  return equal(a, array(b));
+}
+array not_equal(const array& a, const array& b, StreamOrDevice s = {});
+array operator!=(const array& a, const array& b);
+template <typename T>
+array operator!=(T a, const array& b) {
+  return not_equal(array(a), b);
+}
+template <typename T>
+array operator!=(const array& a, T b) {
+  return not_equal(a, array(b));
+}
+array greater(const array& a, const array& b, StreamOrDevice s = {});
+array operator>(const array& a, const array& b);
+template <typename T>
+array operator>(T a, const array& b) {
+  return greater(array(a), b);
+}
+template <typename T>
+array operator>(const array& a, T b) {
+  return greater(a, array(b));
+}
+array greater_equal(const array& a, const array& b, StreamOrDevice s = {});
+array operator>=(const array& a, const array& b);
+template <typename T>
+array operator>=(T a, const array& b) {
+  return greater_equal(array(a), b);
+}
+template <typename T>
+array operator>=(const array& a, T b) {
+  return greater_equal(a, array(b));
+}
+array less(const array& a, const array& b, StreamOrDevice s = {});
+array operator<(const array& a, const array& b);
+template <typename T>
+array operator<(T a, const array& b) {
+  return less(array(a), b);
+}
+template <typename T>
+array operator<(const array& a, T b) {
+  return less(a, array(b));
+}
+array less_equal(const array& a, const array& b, StreamOrDevice s = {});
+array operator<=(const array& a, const array& b);
+template <typename T>
+array operator<=(T a, const array& b) {
+  return less_equal(array(a), b);
+}
+template <typename T>
+array operator<=(const array& a, T b) {
+  return less_equal(a, array(b));
+}
+
+/** A scalar bool: same shape and equal values (NaNs equal when equal_nan); false on a shape
+ * mismatch. */
+array array_equal(const array& a, const array& b, bool equal_nan, StreamOrDevice s = {});
+inline array array_equal(const array& a, const array& b, StreamOrDevice s = {}) {
+  return array_equal(a, b, false, s);
+}
+
+/** Floating-point predicates (false for integers). */
+array isnan(const array& a, StreamOrDevice s = {});
+array isinf(const array& a, StreamOrDevice s = {});
+array isfinite(const array& a, StreamOrDevice s = {});
+array isposinf(const array& a, StreamOrDevice s = {});
+array isneginf(const array& a, StreamOrDevice s = {});
+
+/** |a - b| <= atol + rtol * |b|, elementwise (isclose) or for all elements (allclose). */
+array isclose(const array& a, const array& b, double rtol = 1e-5, double atol = 1e-8,
+              bool equal_nan = false, StreamOrDevice s = {});
+array allclose(const array& a, const array& b, double rtol = 1e-5, double atol = 1e-8,
+               bool equal_nan = false, StreamOrDevice s = {});
+
+/** Logical ops (inputs are compared with zero; bool results). */
+array logical_not(const array& a, StreamOrDevice s = {});
+array logical_and(const array& a, const array& b, StreamOrDevice s = {});
+array operator&&(const array& a, const array& b);
+array logical_or(const array& a, const array& b, StreamOrDevice s = {});
+array operator||(const array& a, const array& b);
+array logical_xor(const array& a, const array& b, StreamOrDevice s = {});
+
+/** Replaces NaN with `nan` and infinities with posinf/neginf (default: the dtype's max/min). */
+array nan_to_num(const array& a, float nan = 0.0f, const std::optional<float> posinf = std::nullopt,
+                 const std::optional<float> neginf = std::nullopt, StreamOrDevice s = {});
+
+/** x where condition is true, y elsewhere (all three broadcast). */
+array where(const array& condition, const array& x, const array& y, StreamOrDevice s = {});
+
+// ---- Reductions (more) ----
+
+/** True where any value is nonzero. */
+array any(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array any(const array& a, StreamOrDevice s = {}) { return any(a, false, s); }
+array any(const array& a, const std::vector<int>& axes, bool keepdims = false,
+          StreamOrDevice s = {});
+array any(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+/** Product (same dtype rules as sum). */
+array prod(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array prod(const array& a, StreamOrDevice s = {}) { return prod(a, false, s); }
+array prod(const array& a, const std::vector<int>& axes, bool keepdims = false,
+           StreamOrDevice s = {});
+array prod(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+/** Median (NaN propagates; integers give float32). */
+array median(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array median(const array& a, StreamOrDevice s = {}) { return median(a, false, s); }
+array median(const array& a, const std::vector<int>& axes, bool keepdims = false,
+             StreamOrDevice s = {});
+array median(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+/** log(sum(exp(a))) computed stably. */
+array logsumexp(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array logsumexp(const array& a, StreamOrDevice s = {}) { return logsumexp(a, false, s); }
+array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims = false,
+                StreamOrDevice s = {});
+array logsumexp(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+/** Variance and standard deviation with `ddof` delta degrees of freedom. */
+array var(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+inline array var(const array& a, StreamOrDevice s = {}) { return var(a, false, 0, s); }
+array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0,
+          StreamOrDevice s = {});
+array var(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+inline array std(const array& a, StreamOrDevice s = {}) { return std(a, false, 0, s); }
+array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0,
+          StreamOrDevice s = {});
+array std(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+
+/** The number of nonzero values (uint32). */
+array count_nonzero(const array& a, bool keepdims = false, StreamOrDevice s = {});
+array count_nonzero(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims = false,
+                    StreamOrDevice s = {});
+
+/** Index of the smallest or largest value (uint32; the first one on ties; NaN wins). */
+array argmin(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array argmin(const array& a, StreamOrDevice s = {}) { return argmin(a, false, s); }
+array argmin(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+array argmax(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array argmax(const array& a, StreamOrDevice s = {}) { return argmax(a, false, s); }
+array argmax(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+
+/** exp(a - max) / sum(exp(a - max)) over the axes (all axes without them); `precise` computes
+ * float16/bfloat16 in float32. */
+array softmax(const array& a, const std::vector<int>& axes, bool precise = false,
+              StreamOrDevice s = {});
+array softmax(const array& a, bool precise = false, StreamOrDevice s = {});
+inline array softmax(const array& a, int axis, bool precise = false, StreamOrDevice s = {}) {
+  return softmax(a, std::vector<int>{axis}, precise, s);
+}
+
+// ---- Sorting and selection ----
+
+/** Sorted copy along an axis (flattened without one); stable, NaNs last. */
+array sort(const array& a, StreamOrDevice s = {});
+array sort(const array& a, int axis, StreamOrDevice s = {});
+/** Indices that sort the array (uint32; stable). */
+array argsort(const array& a, StreamOrDevice s = {});
+array argsort(const array& a, int axis, StreamOrDevice s = {});
+/** The kth element in its sorted place, smaller ones before it and larger ones after. */
+array partition(const array& a, int kth, StreamOrDevice s = {});
+array partition(const array& a, int kth, int axis, StreamOrDevice s = {});
+array argpartition(const array& a, int kth, StreamOrDevice s = {});
+array argpartition(const array& a, int kth, int axis, StreamOrDevice s = {});
+/** The k largest values along an axis (flattened without one), in no particular order. */
+array topk(const array& a, int k, StreamOrDevice s = {});
+array topk(const array& a, int k, int axis, StreamOrDevice s = {});
+
+// ---- Scans ----
+// Along an axis (the flattened array without one); reverse scans from the end; an exclusive scan
+// starts with the identity.
+
+array cumsum(const array& a, bool reverse = false, bool inclusive = true,
+             std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+inline array cumsum(const array& a, bool reverse, bool inclusive, StreamOrDevice s) {
+  return cumsum(a, reverse, inclusive, std::nullopt, s);
+}
+array cumsum(const array& a, int axis, bool reverse = false, bool inclusive = true,
+             std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+inline array cumsum(const array& a, int axis, bool reverse, bool inclusive, StreamOrDevice s) {
+  return cumsum(a, axis, reverse, inclusive, std::nullopt, s);
+}
+array cumprod(const array& a, bool reverse = false, bool inclusive = true,
+              std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+inline array cumprod(const array& a, bool reverse, bool inclusive, StreamOrDevice s) {
+  return cumprod(a, reverse, inclusive, std::nullopt, s);
+}
+array cumprod(const array& a, int axis, bool reverse = false, bool inclusive = true,
+              std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+inline array cumprod(const array& a, int axis, bool reverse, bool inclusive, StreamOrDevice s) {
+  return cumprod(a, axis, reverse, inclusive, std::nullopt, s);
+}
+array cummax(const array& a, bool reverse = false, bool inclusive = true, StreamOrDevice s = {});
+array cummax(const array& a, int axis, bool reverse = false, bool inclusive = true,
+             StreamOrDevice s = {});
+array cummin(const array& a, bool reverse = false, bool inclusive = true, StreamOrDevice s = {});
+array cummin(const array& a, int axis, bool reverse = false, bool inclusive = true,
+             StreamOrDevice s = {});
+array logcumsumexp(const array& a, bool reverse = false, bool inclusive = true,
+                   StreamOrDevice s = {});
+array logcumsumexp(const array& a, int axis, bool reverse = false, bool inclusive = true,
+                   StreamOrDevice s = {});
+
+/** The n-th discrete difference along an axis. */
+array diff(const array& a, int n = 1, int axis = -1, StreamOrDevice s = {});
 
 // ---- Products ----
 
