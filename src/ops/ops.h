@@ -9,4 +9,6 @@
 #include "ops/indexing.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
+#include "ops/scan.h"
 #include "ops/shape.h"
+#include "ops/sort.h"
