@@ -332,6 +332,43 @@ TEST(Binary, ArcTan2) {
                  "complex64 and float32.");
 }
 
+TEST(Binary, ArcTan2SpecialValues) {
+  // Every pair of signed zeros, infinities, NaN and ordinary values, in every quadrant, against
+  // the C library (several SIMD vectors' worth, so both the vector and tail paths run).
+  std::vector<double> specials{0.0, -0.0, kInf, -kInf, kNaN, 1.0, -1.0, 3e-5, -7.5, 1e30, -2e-30};
+  std::vector<double> ys, xs;
+  for (double y : specials) {
+    for (double x : specials) {
+      ys.push_back(y);
+      xs.push_back(x);
+    }
+  }
+  for (auto dt : {float32, float64}) {
+    SCOPED_TRACE(dt);
+    auto got = values<double>(
+        astype(arctan2(astype(vec(ys, float64), dt), astype(vec(xs, float64), dt)), float64));
+    for (size_t i = 0; i < ys.size(); ++i) {
+      double want = dt == float32 ? std::atan2(static_cast<float>(ys[i]), static_cast<float>(xs[i]))
+                                  : std::atan2(ys[i], xs[i]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got[i])) << ys[i] << ", " << xs[i];
+      } else {
+        EXPECT_NEAR(got[i], want, (dt == float32 ? 4e-7 : 1e-15) * std::abs(want))
+            << ys[i] << ", " << xs[i];
+        EXPECT_EQ(std::signbit(got[i]), std::signbit(want)) << ys[i] << ", " << xs[i];
+      }
+    }
+  }
+  auto y = check::uniform({100003}, -10, 10, 41, float32);
+  auto x = check::uniform({100003}, -10, 10, 42, float32);
+  auto got = values<float>(arctan2(y, x));
+  auto yv = values<float>(y);
+  auto xv = values<float>(x);
+  for (size_t i = 0; i < got.size(); i += 11) {
+    ASSERT_NEAR(got[i], std::atan2(yv[i], xv[i]), 4e-7 * std::abs(std::atan2(yv[i], xv[i])));
+  }
+}
+
 TEST(Binary, LogAddExp) {
   auto a = array({0.0f, 1.0f, -3.0f, 100.0f, -1000.0f, kInf, -kInf, kNaN, -kInf});
   auto b = array({0.0f, 2.0f, 5.0f, 100.0f, -1000.0f, kInf, -kInf, 1.0f, 2.0f});

@@ -1,7 +1,7 @@
 // SIMD tile kernels for binary rows, compiled once per Highway target (SSE4, AVX2, AVX-512) and
 // chosen at run time: float32 and float64, float16 and bfloat16 in float32 lanes, and integer
 // add/subtract/multiply (wrapping), maximum/minimum and bitwise and/or/xor where Highway has the
-// op; floor_divide and logaddexp of floats; power by a scalar 2 or 3 as multiplications.
+// op; floor_divide, arctan2 and logaddexp of floats; power by a scalar 2 or 3 as multiplications.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/binary_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -111,6 +111,31 @@ struct LogAddExpV {
     const V r = hn::Add(hi, hn::Log1p(d, hn::Exp(d, hn::Sub(hn::Min(a, b), hi))));
     return hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b),
                           hn::IfThenElse(hn::IsInf(hi), hi, r));
+  }
+};
+
+// atan2 from atan on [0, 1]: t = min(|a|, |b|) / max(|a|, |b|), then reflected into the octant
+// of (b, a). Zeros and infinities give atan2's signed values (0 / 0 and inf / inf are taken as
+// t = 0 and t = 1); NaN propagates through t.
+struct ArcTan2V {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    using T = hn::TFromV<V>;
+    const hn::DFromV<V> d;
+    const V ay = hn::Abs(a);
+    const V ax = hn::Abs(b);
+    const V hi = hn::Max(ax, ay);
+    const V lo = hn::Min(ax, ay);
+    V t = hn::Div(lo, hi);
+    t = hn::IfThenZeroElse(hn::Eq(hi, hn::Zero(d)), t);
+    t = hn::IfThenElse(hn::And(hn::IsInf(lo), hn::IsInf(hi)), hn::Set(d, T(1)), t);
+    V r = hn::Atan(d, t);
+    r = hn::IfThenElse(hn::Gt(ay, ax), hn::Sub(hn::Set(d, T(1.5707963267948966)), r), r);
+    const hn::RebindToSigned<decltype(d)> di;
+    const auto b_negative = hn::RebindMask(d, hn::Lt(hn::BitCast(di, b), hn::Zero(di)));
+    r = hn::IfThenElse(b_negative, hn::Sub(hn::Set(d, T(3.141592653589793)), r), r);
+    r = hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b), r);
+    return hn::CopySign(r, a);
   }
 };
 
@@ -265,6 +290,8 @@ TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
       return NativeFloatKernel<FloorDivV>(dtype);
     case BinaryOp::LogAddExp:
       return FloatKernel<LogAddExpV>(dtype);
+    case BinaryOp::ArcTan2:
+      return FloatKernel<ArcTan2V>(dtype);
     case BinaryOp::BitwiseAnd:
       return IntegerKernel<AndV>(dtype);
     case BinaryOp::BitwiseOr:
