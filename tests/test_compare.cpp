@@ -312,6 +312,19 @@ TEST(IsClose, Dtypes) {
   // float64 compares in double precision.
   expect_array<bool>(isclose(array({1.0}, float64), array({1.0 + 1e-12}, float64), 0.0, 1e-13), {1},
                      bool_, {0});
+  // Integers differing by less than float32's spacing are not equal.
+  expect_array<bool>(isclose(array({16777217}), array({16777216}), 0.0, 0.5), {1}, bool_, {0});
+  // Negative tolerances make even equal values not close, as in NumPy.
+  expect_array<bool>(isclose(array({1.0f, kInf}), array({1.0f, kInf}), -1.0, 0.0), {2}, bool_,
+                     {0, 1});
+  using C = std::complex<float>;
+  auto z = array({complex64_t(C(1, 1)), complex64_t(C(kInf, 0)), complex64_t(C(kNaN, 0)),
+                  complex64_t(C(3, 4))});
+  auto w = array({complex64_t(C(1, 1.001f)), complex64_t(C(kInf, 0)), complex64_t(C(kNaN, 0)),
+                  complex64_t(C(0, 0))});
+  expect_array<bool>(isclose(z, w), {4}, bool_, {0, 1, 0, 0});
+  expect_array<bool>(isclose(z, w, 0.01, 0.0, true), {4}, bool_, {1, 1, 1, 0});
+  expect_array<bool>(isclose(z, w, 0.0, 5.0), {4}, bool_, {1, 1, 0, 1});
   expect_array<bool>(isclose(array({1, 2}, {2, 1}), array({1.0f, 2.0f})), {2, 2}, bool_,
                      {1, 0, 0, 1});
 }
@@ -447,6 +460,27 @@ TEST(NanToNum, Defaults) {
                       {0.0f, 65504.0f, -65504.0f, 1.5f, -0.0f});
   expect_array<float>(astype(nan_to_num(astype(x, bfloat16)), float32), {5}, float32,
                       {0.0f, 3.38953139e38f, -3.38953139e38f, 1.5f, -0.0f});
+}
+
+TEST(NanToNum, StridedComplexAndLarge) {
+  auto x = reshape(array({kNaN, 1.0f, kInf, -kInf}), {2, 2});
+  expect_array<float>(nan_to_num(transpose(x), 5.0f), {2, 2}, float32, {5, FLT_MAX, 1, -FLT_MAX});
+  using C = std::complex<float>;
+  auto z = array({complex64_t(C(kNaN, 1)), complex64_t(C(kInf, 0)), complex64_t(C(1, 2))});
+  expect_array<complex64_t>(nan_to_num(z, 3.0f, 4.0f), {3}, complex64,
+                            {complex64_t(C(3, 0)), complex64_t(C(4, 0)), complex64_t(C(1, 2))});
+  const int n = 50001;
+  std::vector<float> v(n);
+  for (int i = 0; i < n; ++i) {
+    v[i] = i % 7 ? static_cast<float>(i) : kNaN;
+  }
+  auto big = array(v.data(), {n}, float32);
+  auto r = values<float>(nan_to_num(big, -1.0f));
+  int bad = 0;
+  for (int i = 0; i < n; ++i) {
+    bad += r[i] != (i % 7 ? static_cast<float>(i) : -1.0f);
+  }
+  EXPECT_EQ(bad, 0);
 }
 
 TEST(NanToNum, IntegersUnchanged) {

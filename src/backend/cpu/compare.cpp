@@ -239,27 +239,42 @@ TileFn predicate_kernel(PredicateOp op, Dtype dtype) {
 // ---- isclose ----
 
 // |a - b| <= atol + rtol * |b| in float32 (float64 for float64 inputs), as MLX computes it with
-// float32 tolerances; infinities are close only to themselves, NaNs to NaNs with equal_nan.
+// float32 tolerances; where either value is not finite, close means equal (so infinities of one
+// sign are close, NaNs only with equal_nan).
 template <typename T>
 void isclose_tile(const T* a, const T* b, bool* o, size_t n, double rtol, double atol,
                   bool equal_nan) {
   using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
   const C r = static_cast<C>(rtol);
   const C t = static_cast<C>(atol);
-  for (size_t i = 0; i < n; ++i) {
-    C diff, mag;
-    if constexpr (is_complex_v<T>) {
-      diff = std::abs(static_cast<std::complex<float>>(a[i] - b[i]));
-      mag = std::abs(static_cast<std::complex<float>>(b[i]));
-    } else {
-      diff = static_cast<C>(std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
-      mag = static_cast<C>(std::fabs(static_cast<double>(b[i])));
+  if constexpr (is_complex_v<T>) {
+    for (size_t i = 0; i < n; ++i) {
+      const C diff = std::abs(static_cast<std::complex<float>>(a[i] - b[i]));
+      const C mag = std::abs(static_cast<std::complex<float>>(b[i]));
+      bool close = diff <= t + r * mag;
+      if (is_inf(a[i]) || is_inf(b[i])) {
+        close = (is_posinf(a[i]) && is_posinf(b[i])) || (is_neginf(a[i]) && is_neginf(b[i]));
+      }
+      o[i] = close || (equal_nan && is_nan(a[i]) && is_nan(b[i]));
     }
-    bool close = diff <= t + r * mag;
-    if (is_inf(a[i]) || is_inf(b[i])) {
-      close = (is_posinf(a[i]) && is_posinf(b[i])) || (is_neginf(a[i]) && is_neginf(b[i]));
+  } else {
+    // Branch-free, so the loop vectorizes.
+    constexpr C inf = std::numeric_limits<C>::infinity();
+    for (size_t i = 0; i < n; ++i) {
+      const C x = static_cast<C>(a[i]);
+      const C y = static_cast<C>(b[i]);
+      C diff;
+      if constexpr (is_exact_v<T>) {
+        // Exact before rounding: large integers can differ by less than float32's spacing.
+        diff = static_cast<C>(std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+      } else {
+        diff = std::abs(x - y);
+      }
+      const C mag = std::abs(y);
+      const bool finite = std::abs(x) < inf && mag < inf;
+      const bool close = finite ? diff <= t + r * mag : x == y;
+      o[i] = close || (equal_nan && x != x && y != y);
     }
-    o[i] = close || (equal_nan && is_nan(a[i]) && is_nan(b[i]));
   }
 }
 
