@@ -258,7 +258,7 @@ void isclose_tile(const T* a, const T* b, bool* o, size_t n, double rtol, double
       o[i] = close || (equal_nan && is_nan(a[i]) && is_nan(b[i]));
     }
   } else {
-    // Branch-free, so the loop vectorizes.
+    // Bitwise rather than short-circuit logic, so the loop vectorizes.
     constexpr C inf = std::numeric_limits<C>::infinity();
     for (size_t i = 0; i < n; ++i) {
       const C x = static_cast<C>(a[i]);
@@ -271,9 +271,9 @@ void isclose_tile(const T* a, const T* b, bool* o, size_t n, double rtol, double
         diff = std::abs(x - y);
       }
       const C mag = std::abs(y);
-      const bool finite = std::abs(x) < inf && mag < inf;
-      const bool close = finite ? diff <= t + r * mag : x == y;
-      o[i] = close || (equal_nan && x != x && y != y);
+      const bool finite = (std::abs(x) < inf) & (mag < inf);
+      const bool close = (finite & (diff <= t + r * mag)) | (!finite & (x == y));
+      o[i] = close | (equal_nan & (x != x) & (y != y));
     }
   }
 }
