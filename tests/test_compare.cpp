@@ -584,3 +584,37 @@ TEST(CompareHarness, ComparisonGradientIsZero) {
       grad([](const array& x) { return sum(astype(x > 0.0f, float32) * x); })(array({-1.0f, 2.0f}));
   expect_array<float>(g, {2}, float32, {0, 1});
 }
+
+TEST(CompareHarness, BoolOutputsHaveZeroDerivatives) {
+  auto x = array({1.0f, 2.0f, 3.0f});
+  auto y = array({2.0f});
+  auto f = [](const V& in) { return V{less(in[0], in[1]), isclose(in[0], in[1])}; };
+  auto [outs, vjps] = vjp(f, {x, y}, {ones({3}, bool_), ones({3}, bool_)});
+  expect_array<bool>(outs[0], {3}, bool_, {1, 0, 0});
+  expect_array<float>(vjps[0], {3}, float32, {0, 0, 0});
+  expect_array<float>(vjps[1], {1}, float32, {0});
+  auto [jouts, jvps] = jvp(f, {x, y}, {ones({3}), ones({1})});
+  expect_array<bool>(jvps[0], {3}, bool_, {0, 0, 0});
+  expect_array<bool>(jvps[1], {3}, bool_, {0, 0, 0});
+  auto [pout, pt] = jvp([](const array& a) { return isnan(a); }, x, ones({3}));
+  expect_array<bool>(pt, {3}, bool_, {0, 0, 0});
+}
+
+TEST(CompareHarness, NanToNumDerivativeIsZeroWhereReplaced) {
+  auto x = array({kNaN, 2.0f, kInf, -1.0f});
+  auto g = grad([](const array& a) { return sum(nan_to_num(a) * array(3.0f)); })(x);
+  expect_array<float>(g, {4}, float32, {0, 3, 0, 3});
+  auto [out, t] = jvp([](const array& a) { return nan_to_num(a, 1.0f); }, x, ones({4}));
+  expect_array<float>(t, {4}, float32, {0, 1, 0, 1});
+}
+
+TEST(CompareHarness, WhereJvpOfOneBranch) {
+  auto c = array({true, false});
+  auto [out, t] = jvp(
+      [&](const array& y) {
+        return where(c, array({5.0f, 6.0f}), y);
+      },
+      array({1.0f, 2.0f}), array({10.0f, 20.0f}));
+  expect_array<float>(out, {2}, float32, {5, 2});
+  expect_array<float>(t, {2}, float32, {0, 20});
+}
