@@ -8,5 +8,8 @@
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/random.h"
 #include "ops/reduce.h"
+#include "ops/scan.h"
 #include "ops/shape.h"
+#include "ops/sort.h"
