@@ -1,10 +1,13 @@
-// Reductions: sum, mean, max, min, all — every overload, the dtype rules, axes (negative,
+// Reductions: sum, prod, mean, max, min, all, any, count_nonzero, argmin, argmax, logsumexp,
+// softmax, var, std — every overload, the dtype rules, axes (negative,
 // several, none), keepdims, strided and broadcast inputs, empty arrays, NaN, the errors, and
 // inputs large enough to take the thread pool and the SIMD kernels (with exact expected values).
 #include <gtest/gtest.h>
 
+#include "check.h"
 #include "helpers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -580,3 +583,508 @@ TEST(ReduceLarge, ManySmallReductions) {
   }
   EXPECT_EQ(bad, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// any
+
+TEST(ReduceAny, EveryOverload) {
+  auto a = array({false, false, true, false}, {2, 2});
+  expect_array<bool>(any(a), {}, bool_, {true});
+  expect_array<bool>(any(a, true), {1, 1}, bool_, {true});
+  expect_array<bool>(any(a, 0), {2}, bool_, {true, false});
+  expect_array<bool>(any(a, -1, true), {2, 1}, bool_, {false, true});
+  expect_array<bool>(any(a, std::vector<int>{0, 1}), {}, bool_, {true});
+  expect_array<bool>(any(zeros({2, 2})), {}, bool_, {false});
+}
+
+TEST(ReduceAny, EveryDtypeIsTestedForNonzero) {
+  for (int i = 0; i < num_dtypes; ++i) {
+    auto dt = dtype_from_index(i);
+    auto a = astype(array({0, 0, 0, 2, 0, 0}, {2, 3}), dt);
+    expect_array<bool>(any(a, 1), {2}, bool_, {false, true});
+  }
+  // NaN is nonzero.
+  expect_array<bool>(any(array({0.0f, kNaN})), {}, bool_, {true});
+}
+
+TEST(ReduceAny, EmptyAndNoAxes) {
+  expect_array<bool>(any(zeros({0})), {}, bool_, {false});
+  expect_array<bool>(any(zeros({2, 0}), 1), {2}, bool_, {false, false});
+  expect_array<bool>(any(array({0, 3}), std::vector<int>{}), {2}, bool_, {false, true});
+  EXPECT_INVALID(any(zeros({2}), 1), "[any] Received invalid axis 1 for array with 1 dimensions.");
+}
+
+TEST(ReduceAny, Large) {
+  // One nonzero far into a large input, through the parallel split.
+  auto a = zeros({1 << 20}, int32);
+  auto b = slice_update(a, array({5}), {(1 << 20) - 3}, {(1 << 20) - 2});
+  expect_array<bool>(any(b), {}, bool_, {true});
+  expect_array<bool>(any(a), {}, bool_, {false});
+  auto cols = any(reshape(b, {1024, 1024}), 0);
+  auto v = values<bool>(cols);
+  for (int j = 0; j < 1024; ++j) {
+    EXPECT_EQ(v[j], j == 1021) << j;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// prod
+
+TEST(ReduceProd, EveryOverload) {
+  auto a = array({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, {2, 3});
+  expect_array<float>(prod(a), {}, float32, {720});
+  expect_array<float>(prod(a, true), {1, 1}, float32, {720});
+  expect_array<float>(prod(a, 0), {3}, float32, {4, 10, 18});
+  expect_array<float>(prod(a, -1, true), {2, 1}, float32, {6, 120});
+  expect_array<float>(prod(a, {1, 0}), {}, float32, {720});
+}
+
+TEST(ReduceProd, DtypesWidenLikeSum) {
+  auto v = array({1, 2, 3, 4, 5, 6}, {2, 3});
+  expect_array<int32_t>(prod(astype(v, int8), 1), {2}, int32, {6, 120});
+  expect_array<int32_t>(prod(astype(v, int16), 1), {2}, int32, {6, 120});
+  expect_array<uint32_t>(prod(astype(v, uint8), 1), {2}, uint32, {6, 120});
+  expect_array<uint32_t>(prod(astype(v, uint16)), {}, uint32, {720});
+  expect_array<int64_t>(prod(astype(v, int64), 0), {3}, int64, {4, 10, 18});
+  expect_array<uint64_t>(prod(astype(v, uint64), 0), {3}, uint64, {4, 10, 18});
+  expect_array<int32_t>(prod(array({true, true, false})), {}, int32, {0});
+  expect_array<double>(prod(astype(v, float64)), {}, float64, {720});
+  expect_array<float16_t>(prod(astype(v, float16), 1), {2}, float16, {6, 120});
+  expect_array<bfloat16_t>(prod(astype(v, bfloat16), 1), {2}, bfloat16, {6, 120});
+  expect_array<complex64_t>(prod(array({complex64_t(0, 1), complex64_t(0, 1)})), {}, complex64,
+                            {complex64_t(-1, 0)});
+  // Wider products wrap around, as NumPy's do; small ones widen first.
+  expect_array<int32_t>(prod(array({65536, 65536})), {}, int32, {0});
+  expect_array<uint32_t>(prod(array({200, 2}, uint8)), {}, uint32, {400});
+  expect_array<int32_t>(prod(array({-128, 2}, int8)), {}, int32, {-256});
+}
+
+TEST(ReduceProd, EmptyAndNoAxes) {
+  expect_array<float>(prod(zeros({0})), {}, float32, {1});
+  expect_array<int32_t>(prod(zeros({2, 0}, int8), 1), {2}, int32, {1, 1});
+  auto a = array({3, 4}, int8);
+  auto same = prod(a, std::vector<int>{});
+  EXPECT_EQ(same.dtype(), int8);
+  expect_array<int8_t>(same, {2}, int8, {3, 4});
+  EXPECT_INVALID(prod(a, {0, 0}),
+                 "[prod] Received duplicate axis 0 in axes (0,0) for array with 1 dimensions.");
+}
+
+TEST(ReduceProd, LargeFloatAndColumns) {
+  // Values near one keep the product finite; every path must agree with a double loop.
+  const int rows = 300, cols = 257;
+  std::vector<float> v(rows * cols);
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = 1.0f + static_cast<float>((i * 7) % 13) / 1024.0f;
+  }
+  auto a = array(v.begin(), {rows, cols}, float32);
+  auto by_row = values<float>(prod(a, 1));
+  auto by_col = values<float>(prod(a, 0));
+  for (int i = 0; i < rows; ++i) {
+    double p = 1;
+    for (int j = 0; j < cols; ++j) p *= v[i * cols + j];
+    EXPECT_NEAR(by_row[i], p, 1e-5 * p) << i;
+  }
+  for (int j = 0; j < cols; ++j) {
+    double p = 1;
+    for (int i = 0; i < rows; ++i) p *= v[i * cols + j];
+    EXPECT_NEAR(by_col[j], p, 1e-5 * p) << j;
+  }
+}
+
+TEST(ReduceProd, GradientsAtZeros) {
+  // No zero: prod / x. One zero: the product of the others at the zero, zero elsewhere. Two: all
+  // zero.
+  auto f = [](const array& x) { return prod(x, 1); };
+  auto x = array({2.0f, 3.0f, 4.0f, 2.0f, 0.0f, 5.0f, 0.0f, 3.0f, 0.0f}, {3, 3});
+  auto [out, g] = vjp(f, x, array({1.0f, 1.0f, 1.0f}));
+  expect_array<float>(out, {3}, float32, {24, 0, 0});
+  expect_array<float>(g, {3, 3}, float32, {12, 8, 6, 0, 10, 0, 0, 0, 0});
+  auto [jout, jt] = jvp(f, x, ones({3, 3}));
+  expect_array<float>(jt, {3}, float32, {26, 10, 0});
+}
+
+// ---------------------------------------------------------------------------------------------
+// count_nonzero
+
+TEST(ReduceCountNonzero, EveryOverload) {
+  auto a = array({0, 1, 2, 0, 0, 3}, {2, 3});
+  expect_array<uint32_t>(count_nonzero(a), {}, uint32, {3});
+  expect_array<uint32_t>(count_nonzero(a, true), {1, 1}, uint32, {3});
+  expect_array<uint32_t>(count_nonzero(a, 0), {3}, uint32, {0, 1, 2});
+  expect_array<uint32_t>(count_nonzero(a, -1, true), {2, 1}, uint32, {2, 1});
+  expect_array<uint32_t>(count_nonzero(a, std::vector<int>{1, 0}), {}, uint32, {3});
+  expect_array<uint32_t>(count_nonzero(a, std::vector<int>{}), {2, 3}, uint32, {0, 1, 1, 0, 0, 1});
+}
+
+TEST(ReduceCountNonzero, DtypesAndEmpty) {
+  for (int i = 0; i < num_dtypes; ++i) {
+    auto a = astype(array({0, 4, 0, 1}), dtype_from_index(i));
+    expect_array<uint32_t>(count_nonzero(a), {}, uint32, {2});
+  }
+  expect_array<uint32_t>(count_nonzero(array({kNaN, 0.0f, -0.0f})), {}, uint32, {1});
+  expect_array<uint32_t>(count_nonzero(zeros({0})), {}, uint32, {0});
+  expect_array<uint32_t>(count_nonzero(ones({3000, 2}), 0), {2}, uint32, {3000, 3000});
+  EXPECT_INVALID(count_nonzero(zeros({2}), -2),
+                 "[count_nonzero] Received invalid axis -2 for array with 1 dimensions.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// argmin and argmax
+
+TEST(ReduceArg, EveryOverload) {
+  auto a = array({1.0f, 5.0f, 5.0f, 7.0f, 0.0f, 7.0f}, {2, 3});
+  expect_array<uint32_t>(argmax(a), {}, uint32, {3});
+  expect_array<uint32_t>(argmin(a), {}, uint32, {4});
+  expect_array<uint32_t>(argmax(a, true), {1, 1}, uint32, {3});
+  expect_array<uint32_t>(argmin(a, false), {}, uint32, {4});
+  expect_array<uint32_t>(argmax(a, 1), {2}, uint32, {1, 0});
+  expect_array<uint32_t>(argmin(a, 1), {2}, uint32, {0, 1});
+  expect_array<uint32_t>(argmax(a, 0), {3}, uint32, {1, 0, 1});
+  expect_array<uint32_t>(argmin(a, -2, true), {1, 3}, uint32, {0, 1, 0});
+  expect_array<uint32_t>(argmax(a, -1, true), {2, 1}, uint32, {1, 0});
+  expect_array<uint32_t>(argmax(array(3.0f)), {}, uint32, {0});
+}
+
+TEST(ReduceArg, EveryDtype) {
+  for (int i = 0; i < num_dtypes; ++i) {
+    auto dt = dtype_from_index(i);
+    if (dt == bool_) {
+      expect_array<uint32_t>(argmax(array({false, true, true})), {}, uint32, {1});
+      expect_array<uint32_t>(argmin(array({true, false, false})), {}, uint32, {1});
+      continue;
+    }
+    auto a = astype(array({3, 1, 4, 1, 5, 9, 2, 6}), dt);
+    expect_array<uint32_t>(argmax(a), {}, uint32, {5});
+    expect_array<uint32_t>(argmin(a), {}, uint32, {1});
+    expect_array<uint32_t>(argmax(reshape(a, {2, 4}), 0), {4}, uint32, {1, 1, 0, 1});
+  }
+  // Signed values and the extremes of the type.
+  expect_array<uint32_t>(argmin(array({0, -128, 127}, int8)), {}, uint32, {1});
+  expect_array<uint32_t>(argmax(array({0, -128, 127}, int8)), {}, uint32, {2});
+  expect_array<uint32_t>(argmin(array({kInf, -kInf, 0.0f})), {}, uint32, {1});
+}
+
+TEST(ReduceArg, NaNWinsAndTiesTakeTheFirst) {
+  auto a = array({1.0f, kNaN, 3.0f, kNaN});
+  expect_array<uint32_t>(argmax(a), {}, uint32, {1});
+  expect_array<uint32_t>(argmin(a), {}, uint32, {1});
+  expect_array<uint32_t>(argmax(array({kNaN, 9.0f})), {}, uint32, {0});
+  expect_array<uint32_t>(argmin(astype(array({2.0f, 1.0f, kNaN}), float16)), {}, uint32, {2});
+  expect_array<uint32_t>(argmax(astype(array({2.0f, kNaN}), float64)), {}, uint32, {1});
+  auto cols = array({1.0f, 2.0f, kNaN, 2.0f, 0.0f, 2.0f}, {3, 2});
+  expect_array<uint32_t>(argmax(cols, 0), {2}, uint32, {1, 0});
+  expect_array<uint32_t>(argmin(cols, 0), {2}, uint32, {1, 0});
+  expect_array<uint32_t>(argmax(array({2, 7, 7, 7})), {}, uint32, {1});
+  expect_array<uint32_t>(argmin(array({2, 0, 5, 0})), {}, uint32, {1});
+}
+
+TEST(ReduceArg, LargeStridedAndColumns) {
+  // Through the row scan, the column scan (axis 0 of a contiguous array), a transpose and a
+  // reversed slice, against a plain loop.
+  const int rows = 333, cols = 517;
+  std::vector<int> v(rows * cols);
+  for (int i = 0; i < rows * cols; ++i) {
+    v[i] = (i * 7919) % 1009;
+  }
+  auto a = astype(array(v.begin(), {rows, cols}, int32), float32);
+  auto check = [&](const array& out, int axis) {
+    auto got = values<uint32_t>(out);
+    const int n = axis == 0 ? rows : cols;
+    const int m = axis == 0 ? cols : rows;
+    ASSERT_EQ(got.size(), static_cast<size_t>(m));
+    for (int k = 0; k < m; ++k) {
+      int best_max = 0, best_min = 0;
+      auto at = [&](int i) { return axis == 0 ? v[i * cols + k] : v[k * cols + i]; };
+      for (int i = 1; i < n; ++i) {
+        if (at(i) > at(best_max)) best_max = i;
+        if (at(i) < at(best_min)) best_min = i;
+      }
+      EXPECT_EQ(got[k], static_cast<uint32_t>(best_max)) << "axis " << axis << " k " << k;
+    }
+  };
+  check(argmax(a, 0), 0);
+  check(argmax(a, 1), 1);
+  check(argmax(transpose(a), 1), 0);
+  check(argmax(transpose(a), 0), 1);
+  auto rev = slice(a, {0, cols - 1}, {rows, -cols - 1}, {1, -1});
+  auto got = values<uint32_t>(argmin(rev, 1));
+  for (int r = 0; r < rows; ++r) {
+    int best = 0;
+    for (int i = 1; i < cols; ++i) {
+      if (v[r * cols + cols - 1 - i] < v[r * cols + cols - 1 - best]) best = i;
+    }
+    EXPECT_EQ(got[r], static_cast<uint32_t>(best)) << r;
+  }
+}
+
+TEST(ReduceArg, Errors) {
+  EXPECT_INVALID(argmax(zeros({2, 3}), 2),
+                 "[argmax] Received invalid axis 2 for array with 2 dimensions.");
+  EXPECT_INVALID(argmin(zeros({2, 3}), -3),
+                 "[argmin] Received invalid axis -3 for array with 2 dimensions.");
+  EXPECT_INVALID(argmax(zeros({2, 0}), 1),
+                 "[argmax] Cannot reduce an empty axis: axis 1 of an array with shape (2,0) has "
+                 "no elements.");
+  EXPECT_INVALID(argmin(zeros({0})),
+                 "[argmin] Cannot reduce an empty axis: axis 0 of an array with shape (0) has no "
+                 "elements.");
+  expect_array<uint32_t>(argmax(zeros({0, 3}), 1), {0}, uint32, {});
+}
+
+TEST(ReduceArg, GradientIsZero) {
+  auto g = grad([](const array& x) { return sum(astype(argmax(x), float32) + x); });
+  expect_array<float>(g(array({1.0f, 3.0f})), {2}, float32, {1, 1});
+  auto [out, t] =
+      jvp([](const array& x) { return argmax(x); }, array({1.0f, 3.0f}), array({1.0f, 1.0f}));
+  expect_array<uint32_t>(t, {}, uint32, {0});
+}
+
+// ---------------------------------------------------------------------------------------------
+// logsumexp
+
+TEST(ReduceLogSumExp, EveryOverload) {
+  auto a = reshape(arange(6.0f), {2, 3});
+  check::expect_same(logsumexp(a), array(5.456193316018123f), 1e-7);
+  check::expect_same(logsumexp(a, true), array({5.456193316018123f}, {1, 1}), 1e-7);
+  check::expect_same(logsumexp(a, 1), array({2.40760596444438f, 5.407605964444381f}), 1e-7);
+  check::expect_same(logsumexp(a, -1, true), array({2.40760596444438f, 5.407605964444381f}, {2, 1}),
+                     1e-7);
+  check::expect_same(logsumexp(a, 0),
+                     array({3.048587351573742f, 4.048587351573742f, 5.048587351573742f}), 1e-7);
+  check::expect_same(logsumexp(a, {1, 0}), array(5.456193316018123f), 1e-7);
+}
+
+TEST(ReduceLogSumExp, Dtypes) {
+  auto ints = array({0, 1, 2});
+  check::expect_same(logsumexp(ints), array(2.40760596444438f), 1e-7);
+  check::expect_same(logsumexp(array({0.0, 1.0, 2.0}, float64)), array(2.40760596444438, float64),
+                     1e-15);
+  auto h = logsumexp(array({0.0f, 1.0f, 2.0f}, float16));
+  EXPECT_EQ(h.dtype(), float16);
+  check::expect_same(h, array(2.40760596444438f, float16));
+  EXPECT_EQ(logsumexp(array({0.0f, 1.0f}, bfloat16)).dtype(), bfloat16);
+  EXPECT_EQ(logsumexp(array({true, false})).dtype(), float32);
+  EXPECT_INVALID(logsumexp(array({complex64_t(1, 1)})),
+                 "[logsumexp] Complex inputs are not supported, received complex64.");
+}
+
+TEST(ReduceLogSumExp, StableAndSpecialValues) {
+  check::expect_same(logsumexp(array({1000.0f, 1000.0f})), array(1000.6931471805599f), 1e-7);
+  check::expect_same(logsumexp(array({-1000.0f, -1000.0f})), array(-999.3068528194401f), 1e-7);
+  EXPECT_EQ(logsumexp(array({kInf, 1.0f})).item<float>(), kInf);
+  EXPECT_EQ(logsumexp(array({-kInf, -kInf})).item<float>(), -kInf);
+  EXPECT_EQ(logsumexp(array({-kInf, 0.0f})).item<float>(), 0.0f);
+  EXPECT_TRUE(std::isnan(logsumexp(array({1.0f, kNaN})).item<float>()));
+  EXPECT_TRUE(std::isnan(logsumexp(array({kInf, kNaN})).item<float>()));
+  // An empty axis sums nothing: log(0).
+  expect_array<float>(logsumexp(zeros({2, 0}), 1), {2}, float32, {-kInf, -kInf});
+  // No axes: each element on its own.
+  expect_array<float>(logsumexp(array({1, 2}), std::vector<int>{}), {2}, float32, {1, 2});
+}
+
+TEST(ReduceLogSumExp, LongRowsAgreeWithDouble) {
+  for (int n : {1, 7, 16, 33, 1000, 4099}) {
+    std::vector<float> v(n);
+    for (int i = 0; i < n; ++i) v[i] = static_cast<float>((i * 37) % 101) / 10.0f - 5.0f;
+    double m = *std::max_element(v.begin(), v.end()), s = 0;
+    for (float x : v) s += std::exp(x - m);
+    auto a = array(v.begin(), {1, n}, float32);
+    check::expect_same(logsumexp(a, 1), array({static_cast<float>(m + std::log(s))}), 1e-6);
+    // The same values down a column.
+    check::expect_same(logsumexp(reshape(a, {n, 1}), 0),
+                       array({static_cast<float>(m + std::log(s))}), 1e-6);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmax
+
+TEST(ReduceSoftmax, EveryOverload) {
+  auto row = array({0.09003057317038046f, 0.24472847105479764f, 0.6652409557748218f});
+  check::expect_same(softmax(array({1.0f, 2.0f, 3.0f})), row, 1e-7);
+  check::expect_same(softmax(array({1.0f, 2.0f, 3.0f}), 0), row, 1e-7);
+  check::expect_same(softmax(array({1.0f, 2.0f, 3.0f}), std::vector<int>{-1}, true), row, 1e-7);
+  auto a = reshape(arange(6.0f), {2, 3});
+  check::expect_same(softmax(a, -1), reshape(concatenate({row, row}), {2, 3}), 1e-7);
+  auto lo = 0.04742587317756678f, hi = 0.9525741268224334f;
+  check::expect_same(softmax(a, 0), array({lo, lo, lo, hi, hi, hi}, {2, 3}), 1e-7);
+  check::expect_same(softmax(a),
+                     array({0.00426977854528211f, 0.011606461431184656f, 0.03154963320110001f,
+                            0.08576079462509835f, 0.23312200962361299f, 0.6336913225737218f},
+                           {2, 3}),
+                     1e-7);
+  check::expect_same(softmax(a, {1, 0}), softmax(a), 1e-7);
+  // Over the middle axis of a 3-d array: each (i, :, k) sums to one.
+  auto c = reshape(arange(24.0f), {2, 3, 4});
+  check::expect_same(sum(softmax(c, 1), 1), ones({2, 4}), 1e-6);
+  check::expect_same(softmax(c, 1), exp(c - logsumexp(c, 1, true)), 1e-6);
+}
+
+TEST(ReduceSoftmax, DtypesAndSpecialValues) {
+  EXPECT_EQ(softmax(array({1, 2})).dtype(), float32);
+  check::expect_same(softmax(array({0, 3})), array({0.04742587317756678f, 0.9525741268224334f}),
+                     1e-7);
+  check::expect_same(softmax(array({0.0, 3.0}, float64)),
+                     array({0.04742587317756678, 0.9525741268224334}, float64), 1e-15);
+  auto h = softmax(array({0.0f, 3.0f}, float16));
+  EXPECT_EQ(h.dtype(), float16);
+  check::expect_same(h, array({0.04742587317756678f, 0.9525741268224334f}, float16));
+  EXPECT_EQ(softmax(array({0.0f, 3.0f}, bfloat16), true).dtype(), bfloat16);
+  check::expect_same(softmax(array({1000.0f, 1000.0f})), array({0.5f, 0.5f}));
+  check::expect_same(softmax(array({-kInf, 0.0f})), array({0.0f, 1.0f}));
+  auto nan = values<float>(softmax(array({1.0f, kNaN})));
+  EXPECT_TRUE(std::isnan(nan[0]) && std::isnan(nan[1]));
+  EXPECT_EQ(softmax(zeros({0, 3}), 1).shape(), Shape({0, 3}));
+  expect_array<float>(softmax(array({2.0f, 5.0f}), std::vector<int>{}), {2}, float32, {1, 1});
+  EXPECT_INVALID(softmax(zeros({2}), 1),
+                 "[softmax] Received invalid axis 1 for array with 1 dimensions.");
+}
+
+TEST(ReduceSoftmax, LongRowsAgreeWithDouble) {
+  for (int n : {1, 5, 16, 31, 1000, 4096, 4099}) {
+    std::vector<float> v(2 * n);
+    for (int i = 0; i < 2 * n; ++i) v[i] = static_cast<float>((i * 37) % 101) / 10.0f - 5.0f;
+    auto a = array(v.begin(), {2, n}, float32);
+    std::vector<float> expected(2 * n);
+    for (int r = 0; r < 2; ++r) {
+      double m = *std::max_element(v.begin() + r * n, v.begin() + (r + 1) * n), s = 0;
+      for (int i = 0; i < n; ++i) s += std::exp(v[r * n + i] - m);
+      for (int i = 0; i < n; ++i) expected[r * n + i] = std::exp(v[r * n + i] - m) / s;
+    }
+    auto want = array(expected.begin(), {2, n}, float32);
+    check::expect_same(softmax(a, 1), want, 1e-6);
+    // A transposed input takes a copy first; the result is the same.
+    check::expect_same(transpose(softmax(transpose(a), 0)), want, 1e-6);
+    check::expect_same(softmax(astype(a, float64), 1), astype(want, float64), 1e-6);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// var and std
+
+TEST(ReduceVar, EveryOverload) {
+  auto a = array({1.0f, 2.0f, 3.0f, 4.0f});
+  check::expect_same(var(a), array(1.25f));
+  check::expect_same(var(a, false, 1), array(1.6666666666666667f), 1e-7);
+  check::expect_same(var(a, true), array({1.25f}, {1}));
+  check::expect_same(mlx::core::std(a), array(1.118033988749895f), 1e-7);
+  check::expect_same(mlx::core::std(a, true, 1), array({1.2909944487358056f}, {1}), 1e-7);
+  auto b = reshape(arange(1.0f, 7.0f, 1.0f), {2, 3});
+  check::expect_same(var(b, 0), array({2.25f, 2.25f, 2.25f}));
+  check::expect_same(var(b, -1, true), array({0.6666666666666666f, 0.6666666666666666f}, {2, 1}),
+                     1e-7);
+  check::expect_same(var(b, 1, false, 1), array({1.0f, 1.0f}));
+  check::expect_same(var(b, {0, 1}), array(2.9166666666666665f), 1e-7);
+  check::expect_same(mlx::core::std(b, 0), array({1.5f, 1.5f, 1.5f}));
+  check::expect_same(mlx::core::std(b, -1, false, 1), array({1.0f, 1.0f}));
+  check::expect_same(mlx::core::std(b, {1, 0}, true), array({1.707825127659933f}, {1, 1}), 1e-7);
+  check::expect_same(mlx::core::std(b), array(1.707825127659933f), 1e-7);
+}
+
+TEST(ReduceVar, DtypesAndAccuracy) {
+  check::expect_same(var(array({1, 2, 3, 4})), array(1.25f));
+  check::expect_same(mlx::core::std(array({true, false})), array(0.5f));
+  check::expect_same(var(array({1.0, 2.0, 3.0, 4.0}, float64)), array(1.25, float64));
+  auto h = var(array({1.0f, 2.0f, 3.0f, 4.0f}, float16));
+  EXPECT_EQ(h.dtype(), float16);
+  check::expect_same(h, array(1.25f, float16));
+  EXPECT_EQ(mlx::core::std(array({1.0f, 3.0f}, bfloat16)).dtype(), bfloat16);
+  // A large mean does not swamp the spread (mean(x^2) - mean(x)^2 would give 0 or worse here).
+  check::expect_same(var(array({10000.5f, 10001.5f, 10000.5f, 10001.5f})), array(0.25f));
+  check::expect_same(var(array({1e8 + 1, 1e8 + 2, 1e8 + 3}, float64)),
+                     array(0.6666666666666666, float64), 1e-9);
+}
+
+TEST(ReduceVar, DegreesOfFreedomAndEmptyAxes) {
+  // n - ddof <= 0 divides by zero, as NumPy does.
+  EXPECT_EQ(var(array({1.0f, 2.0f}), false, 2).item<float>(), kInf);
+  EXPECT_EQ(var(array({1.0f, 2.0f}), false, 3).item<float>(), kInf);
+  EXPECT_TRUE(std::isnan(var(array({1.0f, 1.0f}), false, 2).item<float>()));
+  // No axes: nothing varies.
+  expect_array<float>(var(array({1.0f, 5.0f}), std::vector<int>{}), {2}, float32, {0, 0});
+  EXPECT_INVALID(var(zeros({2}), 3), "[var] Received invalid axis 3 for array with 1 dimensions.");
+  EXPECT_INVALID(mlx::core::std(zeros({2}), {0, -1}),
+                 "[std] Received duplicate axis 0 in axes (0,-1) for array with 1 dimensions.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// every op of the family through the transform harness
+
+namespace {
+using V = std::vector<array>;
+array x234() { return check::uniform({2, 3, 4}, -1, 1, 2); }
+// x234 with exact zeros: one in some products over axis 1, two in another.
+array x234_zeros() {
+  std::vector<double> m(24, 1.0);
+  for (int i : {0, 5, 9, 17, 13}) m[i] = 0.0;
+  return x234() * array(m.data(), {2, 3, 4}, float64);
+}
+}  // namespace
+
+#define REDUCE_HARNESS(name, fn, ...)       \
+  TEST(ReduceHarness, name) {               \
+    check::Fn f = fn;                       \
+    std::vector<array> inputs{__VA_ARGS__}; \
+    check::grads(f, inputs);                \
+    check::vmaps(f, inputs);                \
+  }
+#define REDUCE_VMAP(name, fn, ...)          \
+  TEST(ReduceHarness, name) {               \
+    check::Fn f = fn;                       \
+    std::vector<array> inputs{__VA_ARGS__}; \
+    check::vmaps(f, inputs);                \
+  }
+
+REDUCE_HARNESS(
+    Prod, [](const V& in) { return V{prod(in[0], 1)}; }, x234())
+REDUCE_HARNESS(
+    ProdAxes,
+    [](const V& in) {
+      return V{prod(in[0], {0, 2}, true)};
+    },
+    check::uniform({2, 3, 2}, 0.5, 1.5, 3))
+REDUCE_HARNESS(
+    ProdWithZeros, [](const V& in) { return V{prod(in[0], 1)}; }, x234_zeros())
+REDUCE_HARNESS(
+    LogSumExp, [](const V& in) { return V{logsumexp(in[0], -1)}; }, x234())
+REDUCE_HARNESS(
+    LogSumExpAxes,
+    [](const V& in) {
+      return V{logsumexp(in[0], {0, 2}, true)};
+    },
+    x234())
+REDUCE_HARNESS(
+    LogSumExpAll, [](const V& in) { return V{logsumexp(in[0])}; }, x234())
+REDUCE_HARNESS(
+    Softmax, [](const V& in) { return V{softmax(in[0], -1)}; }, x234())
+REDUCE_HARNESS(
+    SoftmaxMiddle, [](const V& in) { return V{softmax(in[0], 1)}; }, x234())
+REDUCE_HARNESS(
+    SoftmaxAll, [](const V& in) { return V{softmax(in[0])}; }, x234())
+REDUCE_HARNESS(
+    Var, [](const V& in) { return V{var(in[0], 1)}; }, x234())
+REDUCE_HARNESS(
+    VarDdof,
+    [](const V& in) {
+      return V{var(in[0], {0, 2}, true, 1)};
+    },
+    x234())
+REDUCE_HARNESS(
+    Std, [](const V& in) { return V{mlx::core::std(in[0], -1)}; }, x234())
+REDUCE_VMAP(
+    All, [](const V& in) { return V{all(in[0], 1)}; }, x234_zeros())
+REDUCE_VMAP(
+    Any,
+    [](const V& in) {
+      return V{any(in[0], {0, 2})};
+    },
+    x234_zeros())
+REDUCE_VMAP(
+    ArgMax, [](const V& in) { return V{argmax(in[0], 1)}; }, x234())
+REDUCE_VMAP(
+    ArgMin, [](const V& in) { return V{argmin(in[0], -1, true)}; }, x234())
+REDUCE_VMAP(
+    ArgMaxAll, [](const V& in) { return V{argmax(in[0])}; }, x234())
+REDUCE_VMAP(
+    CountNonzero, [](const V& in) { return V{count_nonzero(in[0], 1)}; }, x234_zeros())

@@ -12,6 +12,7 @@
 #include "mlx/memory.h"
 #include "mlx/ops.h"
 #include "mlx/primitives.h"
+#include "mlx/random.h"
 #include "mlx/stream.h"
 #include "mlx/transforms.h"
 #include "mlx/utils.h"

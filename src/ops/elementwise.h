@@ -27,7 +27,46 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
 // ---- unary elementwise ----
 
 // The order is the order of the rows in src/ops/unary.cpp.
-enum class UnaryOp { Negative, Exp, Log, Log1p, Sqrt };
+enum class UnaryOp {
+  Negative,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Abs,
+  Sign,
+  Reciprocal,
+  Floor,
+  Ceil,
+  Trunc,
+  Round,
+  Square,
+  Rsqrt,
+  Expm1,
+  Log2,
+  Log10,
+  Sin,
+  Cos,
+  Tan,
+  ArcSin,
+  ArcCos,
+  ArcTan,
+  Sinh,
+  Cosh,
+  Tanh,
+  ArcSinh,
+  ArcCosh,
+  ArcTanh,
+  Degrees,
+  Radians,
+  Sigmoid,
+  Erf,
+  ErfInv,
+  Conjugate,
+  Real,
+  Imag,
+  BitwiseInvert
+};
 
 // One primitive for the whole family; the op is a row of the table in src/ops/unary.cpp.
 class Unary : public PrimitiveWithParams<UnaryPrimitive, UnaryOp> {

@@ -8,6 +8,7 @@
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/random.h"
 #include "ops/reduce.h"
 #include "ops/scan.h"
 #include "ops/shape.h"

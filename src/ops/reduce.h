@@ -30,4 +30,43 @@ class Reduce : public PrimitiveWithParams<UnaryPrimitive, ReduceOp, std::vector<
   MLX_TRANSFORM_RULES()
 };
 
+enum class ArgReduceOp { ArgMin, ArgMax };
+
+// The index (uint32) of the smallest or largest value along `axis` (non-negative, not empty),
+// which the output keeps with size one. Ties give the first index; a NaN beats every number
+// (the first NaN wins), as in NumPy.
+class ArgReduce : public PrimitiveWithParams<UnaryPrimitive, ArgReduceOp, int> {
+ public:
+  ArgReduce(Stream s, ArgReduceOp op, int axis) : PrimitiveWithParams(s, op, axis) {}
+  ArgReduceOp op() const { return std::get<0>(state_); }
+  int axis() const { return std::get<1>(state_); }
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return op() == ArgReduceOp::ArgMin ? "ArgMin" : "ArgMax"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// Softmax over the last axis (src/backend/cpu/softmax.cpp). `precise` is kept for equivalence
+// with MLX; the CPU always works half floats in float32.
+class Softmax : public PrimitiveWithParams<UnaryPrimitive, bool> {
+ public:
+  Softmax(Stream s, bool precise) : PrimitiveWithParams(s, precise) {}
+  bool precise() const { return std::get<0>(state_); }
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "Softmax"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// log(sum(exp(x))) over the last axis, which the output keeps with size one; -inf for an empty
+// axis, the max itself when it is infinite.
+class LogSumExp : public PrimitiveWithParams<UnaryPrimitive> {
+ public:
+  explicit LogSumExp(Stream s) : PrimitiveWithParams(s) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "LogSumExp"; }
+  MLX_TRANSFORM_RULES()
+};
+
 }  // namespace mlx::core

@@ -469,9 +469,114 @@ void reduce(const array& in, array& out, const std::vector<int>& axes, const Ker
   }
 }
 
+// ---- argmin and argmax ----
+
+// Compared as: half floats in float32, everything else as itself.
+template <typename T>
+using ArgValue = std::conditional_t<kIsHalf<T>, float, T>;
+
+// Whether v beats the best so far b: strictly better, so that the first of equal values stays;
+// a NaN beats every number and nothing beats a NaN, so the first NaN wins.
+template <ArgReduceOp op, typename V>
+inline bool arg_better(V v, V b) {
+  if constexpr (std::is_floating_point_v<V>) {
+    if (b != b) {
+      return false;
+    }
+    if (v != v) {
+      return true;
+    }
+  }
+  return op == ArgReduceOp::ArgMax ? b < v : v < b;
+}
+
+// out[j] = the index along the axis (n values, `stride` apart) of the best of the j-th of
+// `count` outputs, the outputs `step` apart. Adjacent outputs (step 1) are scanned together
+// row by row, so that a reduction over a non-contiguous axis reads memory in order.
+template <ArgReduceOp op, typename T>
+void arg_runs(const T* p, size_t n, int64_t stride, size_t count, int64_t step, uint32_t* out) {
+  using V = ArgValue<T>;
+  if (count == 1 || stride == 1 || step != 1) {
+    for (size_t j = 0; j < count; ++j) {
+      const T* q = p + static_cast<int64_t>(j) * step;
+      V best = static_cast<V>(q[0]);
+      uint32_t idx = 0;
+      for (size_t i = 1; i < n; ++i) {
+        V v = static_cast<V>(q[static_cast<int64_t>(i) * stride]);
+        if (arg_better<op>(v, best)) {
+          best = v;
+          idx = static_cast<uint32_t>(i);
+        }
+      }
+      out[j] = idx;
+    }
+    return;
+  }
+  constexpr size_t kBlock = 256;
+  V best[kBlock];
+  for (size_t j0 = 0; j0 < count; j0 += kBlock) {
+    const size_t m = std::min(kBlock, count - j0);
+    for (size_t j = 0; j < m; ++j) {
+      best[j] = static_cast<V>(p[j0 + j]);
+      out[j0 + j] = 0;
+    }
+    for (size_t i = 1; i < n; ++i) {
+      const T* row = p + static_cast<int64_t>(i) * stride + j0;
+      for (size_t j = 0; j < m; ++j) {
+        V v = static_cast<V>(row[j]);
+        if (arg_better<op>(v, best[j])) {
+          best[j] = v;
+          out[j0 + j] = static_cast<uint32_t>(i);
+        }
+      }
+    }
+  }
+}
+
+template <ArgReduceOp op, typename T>
+void arg_reduce(const array& in, array& out, int axis) {
+  out.set_data(allocator::malloc(out.nbytes()));
+  const size_t n_out = out.size();
+  if (n_out == 0) {
+    return;
+  }
+  Shape kept_shape;
+  Strides kept_strides;
+  for (int d = 0; d < static_cast<int>(in.ndim()); ++d) {
+    if (d != axis) {
+      kept_shape.push_back(in.shape()[d]);
+      kept_strides.push_back(in.strides()[d]);
+    }
+  }
+  const Layout kept = collapse(kept_shape, {kept_strides});
+  const int64_t step = kept.strides[0].back();
+  const size_t n = static_cast<size_t>(in.shape()[axis]);
+  const int64_t stride = in.strides()[axis];
+  const T* src = in.data<T>();
+  uint32_t* dst = out.data<uint32_t>();
+  parallel_for(n_out, std::max<size_t>(1, kGrain / n), [&](size_t b, size_t e) {
+    size_t k = b;
+    for_each_run(kept, b, e, [&](int64_t koff, size_t count) {
+      arg_runs<op>(src + koff, n, stride, count, step, dst + k);
+      k += count;
+    });
+  });
+}
+
 }  // namespace
 
 }  // namespace cpu
+
+void ArgReduce::eval_cpu(const std::vector<array>& inputs, array& out) {
+  dispatch_dtype(inputs[0].dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (op() == ArgReduceOp::ArgMin) {
+      cpu::arg_reduce<ArgReduceOp::ArgMin, T>(inputs[0], out, axis());
+    } else {
+      cpu::arg_reduce<ArgReduceOp::ArgMax, T>(inputs[0], out, axis());
+    }
+  });
+}
 
 void Reduce::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::reduce(inputs[0], out, axes(), cpu::kernels_for(op(), inputs[0].dtype(), out.dtype()));

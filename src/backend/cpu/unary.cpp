@@ -3,11 +3,13 @@
 // where they pay.
 #include "backend/cpu/unary.h"
 
-#include <cmath>
 #include <complex>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "backend/cpu/elementwise.h"
+#include "backend/cpu/unary_ops.h"
 #include "core/dtype_utils.h"
 #include "ops/ops.h"
 
@@ -17,21 +19,93 @@ namespace cpu {
 
 namespace {
 
+// Integer arithmetic in unsigned types of at least 32 bits, so that overflow wraps (the most
+// negative value negates to itself) instead of being undefined.
+template <typename T>
+using Wrap = std::make_unsigned_t<std::conditional_t<sizeof(T) < 4, uint32_t, T>>;
+
 struct NegativeOp {
   template <typename T>
   T operator()(T a) const {
     if constexpr (std::is_integral_v<T>) {
-      // In unsigned arithmetic, so the most negative value (and any unsigned one) wraps.
-      using U = std::make_unsigned_t<std::conditional_t<sizeof(T) < 4, uint32_t, T>>;
-      return static_cast<T>(U(0) - static_cast<U>(a));
+      return static_cast<T>(Wrap<T>(0) - static_cast<Wrap<T>>(a));
     } else {
       return -a;
     }
   }
 };
 
-// Math functions: half floats are computed in float, integers (never produced by the builders,
-// which convert them to float32 first) in double.
+struct AbsOp {
+  template <typename T>
+  auto operator()(T a) const {
+    if constexpr (std::is_same_v<T, complex64_t>) {
+      return std::abs(static_cast<std::complex<float>>(a));
+    } else if constexpr (std::is_unsigned_v<T>) {
+      return a;
+    } else if constexpr (std::is_integral_v<T>) {
+      return a < 0 ? NegativeOp()(a) : a;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return std::abs(a);
+    } else {
+      return T(std::abs(static_cast<float>(a)));
+    }
+  }
+};
+
+// NaN has no sign: it gives 0 (both comparisons fail), as in MLX.
+struct SignOp {
+  template <typename T>
+  T operator()(T a) const {
+    if constexpr (std::is_same_v<T, complex64_t>) {
+      auto z = static_cast<std::complex<float>>(a);
+      return z == std::complex<float>(0) ? a : complex64_t(z / std::abs(z));
+    } else if constexpr (std::is_unsigned_v<T>) {
+      return static_cast<T>(a != 0);
+    } else {
+      return static_cast<T>((a > T(0)) - (a < T(0)));
+    }
+  }
+};
+
+struct SquareOp {
+  template <typename T>
+  T operator()(T a) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return a;
+    } else if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(static_cast<Wrap<T>>(a) * static_cast<Wrap<T>>(a));
+    } else if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) {
+      auto x = static_cast<float>(a);
+      return T(x * x);
+    } else {
+      return a * a;
+    }
+  }
+};
+
+struct BitwiseInvertOp {
+  template <typename T>
+  T operator()(T a) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return !a;
+    } else {
+      return static_cast<T>(~a);
+    }
+  }
+};
+
+struct ConjugateOp {
+  complex64_t operator()(complex64_t a) const { return complex64_t(std::conj(a)); }
+};
+struct RealOp {
+  float operator()(complex64_t a) const { return a.real(); }
+};
+struct ImagOp {
+  float operator()(complex64_t a) const { return a.imag(); }
+};
+
+// A math function on a storage type: half floats are computed in float, complex64 as
+// std::complex<float>.
 template <typename F>
 struct MathOp {
   template <typename T>
@@ -39,58 +113,80 @@ struct MathOp {
     F f;
     if constexpr (std::is_same_v<T, complex64_t>) {
       return complex64_t(f(static_cast<std::complex<float>>(a)));
-    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-      return f(a);
     } else if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) {
       return T(f(static_cast<float>(a)));
     } else {
-      return static_cast<T>(f(static_cast<double>(a)));
+      return f(a);
     }
-  }
-};
-struct ExpF {
-  template <typename X>
-  X operator()(X x) const {
-    return std::exp(x);
-  }
-};
-struct LogF {
-  template <typename X>
-  X operator()(X x) const {
-    return std::log(x);
-  }
-};
-struct Log1pF {
-  template <typename X>
-  X operator()(X x) const {
-    if constexpr (std::is_same_v<X, std::complex<float>>) {
-      return std::log(x + X(1.0f));
-    } else {
-      return std::log1p(x);
-    }
-  }
-};
-struct SqrtF {
-  template <typename X>
-  X operator()(X x) const {
-    return std::sqrt(x);
   }
 };
 
 template <typename T, typename Op>
 void scalar_tile(const void* const* in, void* out, size_t n) {
   auto a = static_cast<const T*>(in[0]);
-  auto o = static_cast<T*>(out);
+  using TOut = decltype(Op()(a[0]));
+  auto o = static_cast<TOut*>(out);
   Op op;
   for (size_t i = 0; i < n; ++i) {
     o[i] = op(a[i]);
   }
 }
 
+[[noreturn]] void unsupported(UnaryOp op, Dtype dtype) {
+  throw std::runtime_error(
+      std::string("[Unary] No kernel for op ") + std::to_string(static_cast<int>(op)) +
+      " at this dtype: " + std::to_string(static_cast<int>(Dtype::Val(dtype))) + ".");
+}
+
+// Every dtype.
 template <typename Op>
-TileFn scalar_kernel(Dtype dtype) {
+TileFn any_kernel(Dtype dtype) {
   return dispatch_dtype(
       dtype, [](auto tag) -> TileFn { return scalar_tile<typename decltype(tag)::type, Op>; });
+}
+
+// The inexact dtypes (complex64 where the function has a complex form).
+template <typename F>
+TileFn float_kernel(UnaryOp op, Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Val::float16:
+      return scalar_tile<float16_t, MathOp<F>>;
+    case Dtype::Val::bfloat16:
+      return scalar_tile<bfloat16_t, MathOp<F>>;
+    case Dtype::Val::float32:
+      return scalar_tile<float, MathOp<F>>;
+    case Dtype::Val::float64:
+      return scalar_tile<double, MathOp<F>>;
+    case Dtype::Val::complex64:
+      if constexpr (F::kComplex) {
+        return scalar_tile<complex64_t, MathOp<F>>;
+      }
+      [[fallthrough]];
+    default:
+      unsupported(op, dtype);
+  }
+}
+
+TileFn integer_kernel_invert(Dtype dtype) {
+  if (issubdtype(dtype, inexact)) {
+    unsupported(UnaryOp::BitwiseInvert, dtype);
+  }
+  return dispatch_dtype(dtype, [](auto tag) -> TileFn {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      return scalar_tile<T, BitwiseInvertOp>;
+    } else {
+      return nullptr;
+    }
+  });
+}
+
+template <typename Op>
+TileFn complex_kernel(UnaryOp op, Dtype dtype) {
+  if (dtype != complex64) {
+    unsupported(op, dtype);
+  }
+  return scalar_tile<complex64_t, Op>;
 }
 
 }  // namespace
@@ -99,25 +195,92 @@ TileFn unary_kernel(UnaryOp op, Dtype dtype) {
   if (auto fn = unary_simd_kernel(op, dtype)) {
     return fn;
   }
+  namespace s = scalar;
   switch (op) {
     case UnaryOp::Negative:
-      return scalar_kernel<NegativeOp>(dtype);
+      return any_kernel<NegativeOp>(dtype);
+    case UnaryOp::Abs:
+      return any_kernel<AbsOp>(dtype);
+    case UnaryOp::Sign:
+      return any_kernel<SignOp>(dtype);
+    case UnaryOp::Square:
+      return any_kernel<SquareOp>(dtype);
+    case UnaryOp::BitwiseInvert:
+      return integer_kernel_invert(dtype);
+    case UnaryOp::Conjugate:
+      return complex_kernel<ConjugateOp>(op, dtype);
+    case UnaryOp::Real:
+      return complex_kernel<RealOp>(op, dtype);
+    case UnaryOp::Imag:
+      return complex_kernel<ImagOp>(op, dtype);
     case UnaryOp::Exp:
-      return scalar_kernel<MathOp<ExpF>>(dtype);
+      return float_kernel<s::Exp>(op, dtype);
     case UnaryOp::Log:
-      return scalar_kernel<MathOp<LogF>>(dtype);
+      return float_kernel<s::Log>(op, dtype);
     case UnaryOp::Log1p:
-      return scalar_kernel<MathOp<Log1pF>>(dtype);
+      return float_kernel<s::Log1p>(op, dtype);
     case UnaryOp::Sqrt:
-      return scalar_kernel<MathOp<SqrtF>>(dtype);
+      return float_kernel<s::Sqrt>(op, dtype);
+    case UnaryOp::Reciprocal:
+      return float_kernel<s::Reciprocal>(op, dtype);
+    case UnaryOp::Floor:
+      return float_kernel<s::Floor>(op, dtype);
+    case UnaryOp::Ceil:
+      return float_kernel<s::Ceil>(op, dtype);
+    case UnaryOp::Trunc:
+      return float_kernel<s::Trunc>(op, dtype);
+    case UnaryOp::Round:
+      return float_kernel<s::Round>(op, dtype);
+    case UnaryOp::Rsqrt:
+      return float_kernel<s::Rsqrt>(op, dtype);
+    case UnaryOp::Expm1:
+      return float_kernel<s::Expm1>(op, dtype);
+    case UnaryOp::Log2:
+      return float_kernel<s::Log2>(op, dtype);
+    case UnaryOp::Log10:
+      return float_kernel<s::Log10>(op, dtype);
+    case UnaryOp::Sin:
+      return float_kernel<s::Sin>(op, dtype);
+    case UnaryOp::Cos:
+      return float_kernel<s::Cos>(op, dtype);
+    case UnaryOp::Tan:
+      return float_kernel<s::Tan>(op, dtype);
+    case UnaryOp::ArcSin:
+      return float_kernel<s::ArcSin>(op, dtype);
+    case UnaryOp::ArcCos:
+      return float_kernel<s::ArcCos>(op, dtype);
+    case UnaryOp::ArcTan:
+      return float_kernel<s::ArcTan>(op, dtype);
+    case UnaryOp::Sinh:
+      return float_kernel<s::Sinh>(op, dtype);
+    case UnaryOp::Cosh:
+      return float_kernel<s::Cosh>(op, dtype);
+    case UnaryOp::Tanh:
+      return float_kernel<s::Tanh>(op, dtype);
+    case UnaryOp::ArcSinh:
+      return float_kernel<s::ArcSinh>(op, dtype);
+    case UnaryOp::ArcCosh:
+      return float_kernel<s::ArcCosh>(op, dtype);
+    case UnaryOp::ArcTanh:
+      return float_kernel<s::ArcTanh>(op, dtype);
+    case UnaryOp::Degrees:
+      return float_kernel<s::Degrees>(op, dtype);
+    case UnaryOp::Radians:
+      return float_kernel<s::Radians>(op, dtype);
+    case UnaryOp::Sigmoid:
+      return float_kernel<s::Sigmoid>(op, dtype);
+    case UnaryOp::Erf:
+      return float_kernel<s::Erf>(op, dtype);
+    case UnaryOp::ErfInv:
+      return float_kernel<s::ErfInv>(op, dtype);
   }
-  return nullptr;
+  unsupported(op, dtype);
 }
 
 }  // namespace cpu
 
 void Unary::eval_cpu(const std::vector<array>& inputs, array& out) {
-  cpu::run_elementwise(cpu::unary_kernel(op(), out.dtype()), inputs, out);
+  cpu::run_elementwise(cpu::unary_kernel(op(), inputs[0].dtype()), inputs, out);
 }
 
 }  // namespace mlx::core

@@ -4,15 +4,23 @@
 #define HWY_TARGET_INCLUDE "backend/cpu/unary_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+// After foreach_target.h: it is included once per target.
+#include <hwy/contrib/math/math-inl.h>
+
+#include <limits>
+#include <numbers>
 
 #include "backend/cpu/copy.h"
 #include "backend/cpu/simd/elementwise-inl.h"
 #include "backend/cpu/unary.h"
+#include "backend/cpu/unary_ops.h"
 #include "mlx/array.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mlx::core::cpu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+// ---- functors on compute vectors ----
 
 struct NegV {
   template <class V>
@@ -29,6 +37,177 @@ struct FlipSign16V {
   }
 };
 
+// Functors of one Highway call (exact, or valid on every input).
+#define MLX_SIMD_CALL(Name, expr)        \
+  struct Name {                          \
+    template <class V>                   \
+    HWY_INLINE V operator()(V v) const { \
+      const hn::DFromV<V> d;             \
+      (void)d;                           \
+      return expr;                       \
+    }                                    \
+  };
+MLX_SIMD_CALL(AbsV, hn::Abs(v))
+MLX_SIMD_CALL(SquareV, hn::Mul(v, v))
+MLX_SIMD_CALL(FloorV, hn::Floor(v))
+MLX_SIMD_CALL(CeilV, hn::Ceil(v))
+MLX_SIMD_CALL(TruncV, hn::Trunc(v))
+MLX_SIMD_CALL(RoundV, hn::Round(v))  // half to even
+MLX_SIMD_CALL(SqrtV, hn::Sqrt(v))
+MLX_SIMD_CALL(ReciprocalV, hn::Div(hn::Set(d, 1), v))
+MLX_SIMD_CALL(RsqrtV, hn::Div(hn::Set(d, 1), hn::Sqrt(v)))
+MLX_SIMD_CALL(DegreesV, hn::Mul(v, hn::Set(d, hn::TFromD<decltype(d)>(180 / std::numbers::pi))))
+MLX_SIMD_CALL(RadiansV, hn::Mul(v, hn::Set(d, hn::TFromD<decltype(d)>(std::numbers::pi / 180))))
+// NaN and -0 give +0, as the scalar comparisons do.
+MLX_SIMD_CALL(SignV, hn::IfThenElse(hn::Gt(v, hn::Zero(d)), hn::Set(d, 1),
+                                    hn::IfThenElseZero(hn::Lt(v, hn::Zero(d)), hn::Set(d, -1))))
+#undef MLX_SIMD_CALL
+
+// The largest |x| at which exp(x) is finite and normal, with a margin.
+template <class D>
+HWY_INLINE hn::Vec<D> ExpLimit(D d) {
+  return hn::Set(d, sizeof(hn::TFromD<D>) == 4 ? 87.0 : 708.0);
+}
+
+// A Highway approximation valid where Valid(d, v) holds; vectors with a lane outside it (NaN,
+// infinities, domain errors, huge arguments) are computed lane by lane with the scalar function
+// S, so every edge case follows libm (and NumPy) exactly.
+#define MLX_SIMD_GUARDED(Name, S, valid, expr) \
+  struct Name {                                \
+    template <class V>                         \
+    HWY_INLINE V operator()(V v) const {       \
+      const hn::DFromV<V> d;                   \
+      if (HWY_LIKELY(hn::AllTrue(d, valid))) { \
+        return expr;                           \
+      }                                        \
+      using T = hn::TFromD<decltype(d)>;       \
+      HWY_ALIGN T buf[hn::MaxLanes(d)];        \
+      hn::Store(v, d, buf);                    \
+      for (auto& x : buf) {                    \
+        x = S()(x);                            \
+      }                                        \
+      return hn::Load(d, buf);                 \
+    }                                          \
+  };
+namespace s = scalar;
+MLX_SIMD_GUARDED(ExpV, s::Exp, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Exp(d, v))
+MLX_SIMD_GUARDED(Expm1V, s::Expm1, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Expm1(d, v))
+MLX_SIMD_GUARDED(SinhV, s::Sinh, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Sinh(d, v))
+// (e^|x| + e^-|x|) / 2: a sum, so no cancellation.
+MLX_SIMD_GUARDED(CoshV, s::Cosh, hn::Lt(hn::Abs(v), ExpLimit(d)), [&] {
+  const auto e = hn::Exp(d, hn::Abs(v));
+  return hn::Mul(hn::Set(d, 0.5), hn::Add(e, hn::Div(hn::Set(d, 1), e)));
+}())
+MLX_SIMD_GUARDED(SigmoidV, s::Sigmoid, hn::Gt(v, hn::Neg(ExpLimit(d))),
+                 hn::Div(hn::Set(d, 1), hn::Add(hn::Set(d, 1), hn::Exp(d, hn::Neg(v)))))
+// Normal positive finite numbers only.
+#define MLX_LOG_DOMAIN                                                                \
+  hn::And(hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::min())), \
+          hn::Le(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::max())))
+MLX_SIMD_GUARDED(LogV, s::Log, MLX_LOG_DOMAIN, hn::Log(d, v))
+MLX_SIMD_GUARDED(Log2V, s::Log2, MLX_LOG_DOMAIN, hn::Log2(d, v))
+MLX_SIMD_GUARDED(Log10V, s::Log10, MLX_LOG_DOMAIN, hn::Log10(d, v))
+#undef MLX_LOG_DOMAIN
+MLX_SIMD_GUARDED(Log1pV, s::Log1p, hn::And(hn::Ge(v, hn::Zero(d)), hn::IsFinite(v)),
+                 hn::Log1p(d, v))
+// Highway's range reduction is accurate to |x| < 39000.
+MLX_SIMD_GUARDED(SinV, s::Sin, hn::Lt(hn::Abs(v), hn::Set(d, 39000)), hn::Sin(d, v))
+MLX_SIMD_GUARDED(CosV, s::Cos, hn::Lt(hn::Abs(v), hn::Set(d, 39000)), hn::Cos(d, v))
+MLX_SIMD_GUARDED(TanV, s::Tan, hn::Lt(hn::Abs(v), hn::Set(d, 39000)),
+                 hn::Div(hn::Sin(d, v), hn::Cos(d, v)))
+MLX_SIMD_GUARDED(TanhV, s::Tanh, hn::IsFinite(v), hn::Tanh(d, v))
+MLX_SIMD_GUARDED(ArcSinV, s::ArcSin, hn::Le(hn::Abs(v), hn::Set(d, 1)), hn::Asin(d, v))
+MLX_SIMD_GUARDED(ArcCosV, s::ArcCos, hn::Le(hn::Abs(v), hn::Set(d, 1)), hn::Acos(d, v))
+MLX_SIMD_GUARDED(ArcTanV, s::ArcTan, hn::IsFinite(v), hn::Atan(d, v))
+MLX_SIMD_GUARDED(ArcSinhV, s::ArcSinh, hn::IsFinite(v), hn::Asinh(d, v))
+MLX_SIMD_GUARDED(ArcCoshV, s::ArcCosh, hn::And(hn::Ge(v, hn::Set(d, 1)), hn::IsFinite(v)),
+                 hn::Acosh(d, v))
+MLX_SIMD_GUARDED(ArcTanhV, s::ArcTanh, hn::Lt(hn::Abs(v), hn::Set(d, 1)), hn::Atanh(d, v))
+
+// erf in float32 lanes: both of scalar::erf_f32's branches, blended. erf(8) rounds to 1.
+template <class D>
+HWY_INLINE hn::Vec<D> ErfF32(D d, hn::Vec<D> a) {
+  const auto t = hn::Abs(a);
+  const auto s = hn::Mul(a, a);
+  auto r = hn::MulAdd(hn::Set(d, -1.72853470e-5f), t, hn::Set(d, 3.83197126e-4f));
+  const auto u = hn::MulAdd(hn::Set(d, -3.88396438e-3f), t, hn::Set(d, 2.42546219e-2f));
+  r = hn::MulAdd(r, s, u);
+  r = hn::MulAdd(r, t, hn::Set(d, -1.06777877e-1f));
+  r = hn::MulAdd(r, t, hn::Set(d, -6.34846687e-1f));
+  r = hn::MulAdd(r, t, hn::Set(d, -1.28717512e-1f));
+  r = hn::MulAdd(r, t, hn::Neg(t));
+  const auto big = hn::CopySign(hn::Sub(hn::Set(d, 1.0f), hn::Exp(d, r)), a);
+  auto q = hn::Set(d, -5.96761703e-4f);
+  q = hn::MulAdd(q, s, hn::Set(d, 4.99119423e-3f));
+  q = hn::MulAdd(q, s, hn::Set(d, -2.67681349e-2f));
+  q = hn::MulAdd(q, s, hn::Set(d, 1.12819925e-1f));
+  q = hn::MulAdd(q, s, hn::Set(d, -3.76125336e-1f));
+  q = hn::MulAdd(q, s, hn::Set(d, 1.28379166e-1f));
+  const auto small = hn::MulAdd(q, a, a);
+  return hn::IfThenElse(hn::Gt(t, hn::Set(d, 0.927734375f)), big, small);
+}
+MLX_SIMD_GUARDED(ErfV, s::Erf, hn::Lt(hn::Abs(v), hn::Set(d, 8.0f)), ErfF32(d, v))
+#undef MLX_SIMD_GUARDED
+
+// erfinv in float32 as scalar::erfinv_f32 computes it. 1 - a^2 and its log are computed in
+// double lanes and rounded once to float, which reproduces the fused multiply-add and libm's
+// (correctly rounded) logf, so random::normal matches MLX; the polynomials run in float.
+void ErfInvF32Tile(const void* const* in, void* out, size_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  VectorLoop<hn::MaxLanes(dd), 1, float, float>(in, out, n, [&](const float* const* p, float* o) {
+    const auto a = hn::LoadU(df, p[0]);
+    if (HWY_UNLIKELY(!hn::AllTrue(df, hn::Lt(hn::Abs(a), hn::Set(df, 1.0f))))) {
+      for (size_t k = 0; k < hn::MaxLanes(dd); ++k) {
+        o[k] = scalar::erfinv_f32(p[0][k]);
+      }
+      return;
+    }
+    const auto ad = hn::PromoteTo(dd, a);
+    const auto w = hn::DemoteTo(df, hn::NegMulAdd(ad, ad, hn::Set(dd, 1.0)));
+    const auto t = hn::DemoteTo(df, hn::Log(dd, hn::PromoteTo(dd, w)));
+    auto tail = hn::Set(df, 3.03697567e-10f);
+    for (float c : {2.93243101e-8f, 1.22150334e-6f, 2.84108955e-5f, 3.93552968e-4f, 3.02698812e-3f,
+                    4.83185798e-3f, -2.64646143e-1f, 8.40016484e-1f}) {
+      tail = hn::MulAdd(tail, t, hn::Set(df, c));
+    }
+    auto body = hn::Set(df, 5.43877832e-9f);
+    for (float c :
+         {1.43285448e-7f, 1.22774793e-6f, 1.12963626e-7f, -5.61530760e-5f, -1.47697632e-4f,
+          2.31468678e-3f, 1.15392581e-2f, -2.32015476e-1f, 8.86226892e-1f}) {
+      body = hn::MulAdd(body, t, hn::Set(df, c));
+    }
+    const auto poly = hn::IfThenElse(hn::Gt(hn::Abs(t), hn::Set(df, 6.125f)), tail, body);
+    hn::StoreU(hn::Mul(a, poly), df, o);
+  });
+}
+
+// The kernel of functor Op at dtype: float32 and float64 always; float16 and bfloat16 (in
+// float32 lanes) where kHalf.
+template <class Op, bool kHalf>
+TileFn FloatKernel(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Val::float32:
+      return MapTile<NativeFormat<float>, 1, Op>;
+    case Dtype::Val::float64:
+      return MapTile<NativeFormat<double>, 1, Op>;
+    case Dtype::Val::bfloat16:
+      if constexpr (kHalf) {
+        return MapTile<BF16Format, 1, Op>;
+      }
+      return nullptr;
+#if MLX_SIMD_F16
+    case Dtype::Val::float16:
+      if constexpr (kHalf) {
+        return MapTile<F16Format, 1, Op>;
+      }
+      return nullptr;
+#endif
+    default:
+      return nullptr;
+  }
+}
+
 TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
 #if MLX_SIMD_NATIVE
   switch (op) {
@@ -44,6 +223,83 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
         default:
           return nullptr;
       }
+    case UnaryOp::Abs:
+      return FloatKernel<AbsV, true>(dtype);
+    case UnaryOp::Square:
+      return FloatKernel<SquareV, true>(dtype);
+    case UnaryOp::Floor:
+      return FloatKernel<FloorV, true>(dtype);
+    case UnaryOp::Ceil:
+      return FloatKernel<CeilV, true>(dtype);
+    case UnaryOp::Trunc:
+      return FloatKernel<TruncV, false>(dtype);
+    case UnaryOp::Round:
+      return FloatKernel<RoundV, true>(dtype);
+    case UnaryOp::Sign:
+      return FloatKernel<SignV, false>(dtype);
+    case UnaryOp::Sqrt:
+      return FloatKernel<SqrtV, true>(dtype);
+    case UnaryOp::Reciprocal:
+      return FloatKernel<ReciprocalV, false>(dtype);
+    case UnaryOp::Rsqrt:
+      return FloatKernel<RsqrtV, false>(dtype);
+    case UnaryOp::Degrees:
+      return FloatKernel<DegreesV, false>(dtype);
+    case UnaryOp::Radians:
+      return FloatKernel<RadiansV, false>(dtype);
+    case UnaryOp::Exp:
+      return FloatKernel<ExpV, true>(dtype);
+    case UnaryOp::Expm1:
+      return FloatKernel<Expm1V, false>(dtype);
+    case UnaryOp::Log:
+      return FloatKernel<LogV, true>(dtype);
+    case UnaryOp::Log1p:
+      return FloatKernel<Log1pV, false>(dtype);
+    case UnaryOp::Log2:
+      return FloatKernel<Log2V, false>(dtype);
+    case UnaryOp::Log10:
+      return FloatKernel<Log10V, false>(dtype);
+    case UnaryOp::Sin:
+      return FloatKernel<SinV, true>(dtype);
+    case UnaryOp::Cos:
+      return FloatKernel<CosV, true>(dtype);
+    case UnaryOp::Tan:
+      return FloatKernel<TanV, false>(dtype);
+    case UnaryOp::ArcSin:
+      return FloatKernel<ArcSinV, false>(dtype);
+    case UnaryOp::ArcCos:
+      return FloatKernel<ArcCosV, false>(dtype);
+    case UnaryOp::ArcTan:
+      return FloatKernel<ArcTanV, false>(dtype);
+    case UnaryOp::Sinh:
+      return FloatKernel<SinhV, false>(dtype);
+    case UnaryOp::Cosh:
+      return FloatKernel<CoshV, false>(dtype);
+    case UnaryOp::Tanh:
+      return FloatKernel<TanhV, true>(dtype);
+    case UnaryOp::ArcSinh:
+      return FloatKernel<ArcSinhV, false>(dtype);
+    case UnaryOp::ArcCosh:
+      return FloatKernel<ArcCoshV, false>(dtype);
+    case UnaryOp::ArcTanh:
+      return FloatKernel<ArcTanhV, false>(dtype);
+    case UnaryOp::Sigmoid:
+      return FloatKernel<SigmoidV, true>(dtype);
+    case UnaryOp::Erf:
+      switch (dtype) {
+        case Dtype::Val::float32:
+          return MapTile<NativeFormat<float>, 1, ErfV>;
+        case Dtype::Val::bfloat16:
+          return MapTile<BF16Format, 1, ErfV>;
+#if MLX_SIMD_F16
+        case Dtype::Val::float16:
+          return MapTile<F16Format, 1, ErfV>;
+#endif
+        default:
+          return nullptr;
+      }
+    case UnaryOp::ErfInv:
+      return dtype == float32 ? ErfInvF32Tile : nullptr;
     default:
       return nullptr;
   }
