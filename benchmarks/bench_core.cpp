@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   std::printf("W3_sum_f32_2^24 %.3f\n", median_ms([&] { return mx::sum(a); }, 20));
   auto m = ramp({4096, 4096});
   std::printf("W3_rowsum_f32_4096x4096 %.3f\n", median_ms([&] { return mx::sum(m, -1); }, 20));
+  std::printf("W11_transpose_copy_f32_4096x4096 %.3f\n",
+              median_ms([&] { return mx::contiguous(mx::transpose(m)); }, 20));
   for (int n : {1024, 2048}) {
     auto x = ramp({n, n});
     auto y = ramp({n, n});

@@ -52,6 +52,10 @@ def workloads(lib):
     out["W1_add_f32_2^24"] = median_ms(lambda: a + b, 20)
     out["W3_sum_f32_2^24"] = median_ms(lambda: a.sum(), 20)
     out["W3_rowsum_f32_4096x4096"] = median_ms(lambda: m.sum(**axis_kw), 20)
+    if lib == "numpy":
+        out["W11_transpose_copy_f32_4096x4096"] = median_ms(lambda: np.ascontiguousarray(m.T), 20)
+    else:
+        out["W11_transpose_copy_f32_4096x4096"] = median_ms(lambda: m.t().contiguous(), 20)
     for n in (1024, 2048):
         x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
         out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
@@ -100,6 +104,8 @@ def main():
             limit = f"{3 * N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
         elif key.startswith("W3_sum"):
             limit = f"{N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
+        elif key.startswith("W11"):
+            limit = f"{2 * 4096 * 4096 * 4 / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
         elif key.startswith("W3_rowsum"):
             limit = f"{4096 * 4096 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
         else:
