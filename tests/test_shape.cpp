@@ -405,6 +405,39 @@ TEST(ShapeContiguous, OtherLayoutsAreCopied) {
   EXPECT_EQ(sl.strides(), (Strides{1}));
 }
 
+TEST(ShapeContiguous, TransposedCopiesEveryDtypeAndSize) {
+  // Sizes around the 8 x 8 blocks, the 16 x 16 tiles and the 256 x 256 parallel super-tiles,
+  // with outer dims, negative strides and (in astype) a dtype conversion.
+  for (auto [rows, cols] : {std::pair{1, 9}, {7, 8}, {9, 17}, {33, 31}, {300, 517}}) {
+    SCOPED_TRACE(rows * 1000 + cols);
+    auto m = reshape(arange(rows * cols), {rows, cols});
+    std::vector<int32_t> expected;
+    for (int j = 0; j < cols; ++j) {
+      for (int i = 0; i < rows; ++i) {
+        expected.push_back(i * cols + j);
+      }
+    }
+    expect_array<int32_t>(contiguous(transpose(m)), {cols, rows}, int32, expected);
+    for (int k = 0; k < num_dtypes; ++k) {
+      auto dt = dtype_from_index(k);
+      if (dt == bool_ || size_of(dt) == 4) continue;
+      auto x = astype(m, dt);
+      x.eval();
+      auto c = contiguous(transpose(x));
+      EXPECT_EQ(c.dtype(), dt);
+      EXPECT_EQ(check::values(c), check::values(transpose(x)));
+    }
+    expect_array<float>(astype(transpose(m), float32), {cols, rows}, float32,
+                        std::vector<float>(expected.begin(), expected.end()));
+  }
+  auto x = reshape(arange(2 * 20 * 12), {2, 20, 12});
+  auto t = flip(transpose(x, {0, 2, 1}), 1);
+  auto c = contiguous(t);
+  c.eval();
+  EXPECT_TRUE(c.flags().row_contiguous);
+  EXPECT_EQ(values<int32_t>(c), values<int32_t>(t));
+}
+
 // ---------------------------------------------------------------------------------------------
 // concatenate
 
