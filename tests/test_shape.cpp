@@ -430,6 +430,16 @@ TEST(ShapeContiguous, TransposedCopiesEveryDtypeAndSize) {
     expect_array<float>(astype(transpose(m), float32), {cols, rows}, float32,
                         std::vector<float>(expected.begin(), expected.end()));
   }
+  // Elementwise ops copy large transposed inputs by blocks first.
+  auto m = reshape(arange(300 * 517), {300, 517});
+  auto sum = transpose(m) + reshape(arange(517 * 300), {517, 300});
+  std::vector<int32_t> sums;
+  for (int j = 0; j < 517; ++j) {
+    for (int i = 0; i < 300; ++i) {
+      sums.push_back(i * 517 + j + j * 300 + i);
+    }
+  }
+  expect_array<int32_t>(sum, {517, 300}, int32, sums);
   auto x = reshape(arange(2 * 20 * 12), {2, 20, 12});
   auto t = flip(transpose(x, {0, 2, 1}), 1);
   auto c = contiguous(t);

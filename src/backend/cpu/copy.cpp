@@ -37,7 +37,7 @@ void convert_tile(const void* const* in, void* out, size_t n) {
 // the copy goes by square blocks instead, gathered into a tile whose input lines stay in cache.
 constexpr int64_t kBlock = 32;
 
-// The input's last dim moves through memory faster than its second-to-last.
+// The input's last dim moves through memory slower than its second-to-last.
 bool is_transposed(const Layout& l) {
   size_t nd = l.shape.size();
   if (nd < 2) {
@@ -173,6 +173,11 @@ void copy_blocked(const array& in, const Layout& l, TileFn fn, char* dst, size_t
 }
 
 }  // namespace
+
+bool is_transposed(const array& in) {
+  return in.data_size() != 1 && !in.flags().row_contiguous &&
+         is_transposed(collapse(in.shape(), {in.strides()}));
+}
 
 TileFn convert_kernel(Dtype from, Dtype to) {
   if (auto fn = convert_simd_kernel(from, to)) {
