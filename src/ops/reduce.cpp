@@ -151,6 +151,7 @@ array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims,
   if (ax.empty()) {
     return astype(nonzero, uint32, stream);
   }
+  // The sum kernel of bool counts in 32 bits, whose bits a uint32 output shares.
   return reduce(nonzero, ReduceOp::Sum, std::move(ax), keepdims, uint32, stream);
 }
 array count_nonzero(const array& a, bool keepdims, StreamOrDevice s) {
