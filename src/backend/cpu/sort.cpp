@@ -103,7 +103,7 @@ bool key_merges(T v) {
 constexpr int kDigitBits = 11;
 constexpr int kBuckets = 1 << kDigitBits;
 // Lines shorter than this sort their keys with std::sort: a radix pass costs kBuckets counters.
-constexpr size_t kRadixMin = 1 << 14;
+constexpr size_t kRadixMin = 1 << 10;
 // Ranges up to this many keys (in cache) finish with LSD passes; longer ones split by their top
 // digit first.
 constexpr size_t kLsdMax = 1 << 17;
@@ -278,7 +278,7 @@ class ScratchBuffer {
 
 // Per-thread scratch.
 struct Scratch {
-  ScratchBuffer keys, keys_tmp, idx, idx_tmp, pairs;
+  ScratchBuffer keys, keys_tmp, idx, idx_tmp, pairs, counts;
 };
 
 // Indices 0..n-1 in scratch.
@@ -358,9 +358,8 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
     b.ix[0] = idx;
     b.ix[1] = s.idx_tmp.get<uint32_t>(n);
   }
-  std::vector<size_t> h(3 * kBuckets);
   uint32_t d = kmin.load() ^ kmax.load();
-  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, h.data());
+  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, s.counts.get<size_t>(3 * kBuckets));
   const uint32_t* idx = b.ix[0];
   maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
