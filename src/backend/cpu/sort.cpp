@@ -311,23 +311,41 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
   std::atomic<bool> merged{false};
   // The bits where the smallest and largest keys differ bound the bits the radix sort needs.
   std::atomic<uint32_t> kmin{0xFFFFFFFFu}, kmax{0};
+  std::atomic<bool> unsorted{false};
   maybe_parallel(parallel, n, [&](size_t b, size_t e) {
-    bool m = false;
-    uint32_t lo = 0xFFFFFFFFu, hi = 0;
+    bool m = false, down = false;
+    uint32_t lo = 0xFFFFFFFFu, hi = 0, prev = 0;
     for (size_t i = b; i < e; ++i) {
       T v = src[i * stride];
       uint32_t k = to_key(v);
       keys[i] = k;
       lo = std::min(lo, k);
       hi = std::max(hi, k);
+      down |= k < prev;
+      prev = k;
       m |= key_merges(v);
     }
     if (m) merged = true;
+    if (down) unsorted = true;
     for (uint32_t cur = kmin.load(); lo < cur && !kmin.compare_exchange_weak(cur, lo);) {
     }
     for (uint32_t cur = kmax.load(); hi > cur && !kmax.compare_exchange_weak(cur, hi);) {
     }
   });
+  // Sorted input (checked across the chunk seams too) is its own result; radix passes over it
+  // would also be slow, every key incrementing the same counter.
+  bool sorted = !unsorted;
+  for (size_t i = 1; sorted && parallel && i < n; ++i) sorted = keys[i - 1] <= keys[i];
+  if (sorted) {
+    for (size_t i = 0; i < n; ++i) {
+      if (arg) {
+        oi[i * stride] = static_cast<uint32_t>(i);
+      } else {
+        ov[i * stride] = src[i * stride];
+      }
+    }
+    return;
+  }
   bool with_idx = arg || merged;
   if (n < kRadixMin) {
     if (!with_idx) {
