@@ -1,6 +1,8 @@
-// Sorting on the CPU. Lines along the sorted axis are independent and run in parallel. Small
-// lines use std::stable_sort with a NaN-last order; long lines of 32-bit values use an LSD radix
-// sort of order-preserving keys, whose passes over one huge line are split over the pool.
+// Sorting on the CPU. Lines along the sorted axis are independent and run in parallel. Float32,
+// int32 and uint32 lines sort order-preserving 32-bit keys (NaN last, -0 equal to +0): short ones
+// with std::sort, long ones with a radix sort (most significant digit first until a bucket fits
+// in cache, then LSD), whose passes over one huge line are split over the pool. Other dtypes use
+// std::stable_sort with a NaN-last order (std::sort for integer values).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
