@@ -9,7 +9,24 @@ namespace mlx::core {
 // ---- binary elementwise ----
 
 // The order is the order of the rows in src/ops/binary.cpp.
-enum class BinaryOp { Add, Subtract, Multiply, Divide };
+enum class BinaryOp {
+  Add,
+  Subtract,
+  Multiply,
+  Divide,
+  Remainder,
+  FloorDivide,
+  Maximum,
+  Minimum,
+  Power,
+  ArcTan2,
+  LogAddExp,
+  BitwiseAnd,
+  BitwiseOr,
+  BitwiseXor,
+  LeftShift,
+  RightShift,
+};
 
 // One primitive for the whole family; the op is a row of the table in src/ops/binary.cpp.
 class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
@@ -21,6 +38,16 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
   const char* name() const override;
   // The name already says which op it is.
   void print(std::ostream& os) const override { os << name(); }
+  MLX_TRANSFORM_RULES()
+};
+
+// Quotient and remainder of floor division in one pass: {floor_divide(a, b), remainder(a, b)}.
+class DivMod : public PrimitiveWithParams<Primitive> {
+ public:
+  explicit DivMod(Stream s) : PrimitiveWithParams(s) {}
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;
+  void eval_gpu(const std::vector<array>&, std::vector<array>&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "DivMod"; }
   MLX_TRANSFORM_RULES()
 };
 

@@ -3,6 +3,7 @@
 // src/backend/cpu/<family>.cpp.
 #pragma once
 
+#include "ops/compare.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/gradient.h"

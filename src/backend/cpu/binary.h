@@ -16,4 +16,8 @@ TileFn binary_kernel(BinaryOp op, Dtype dtype);
 // non-temporal stores, for outputs too large to stay in cache.
 TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming = false);
 
+// The SIMD tile kernel of power(a, b) at a floating dtype for a scalar b equal to `exponent`
+// (2 or 3: computed by multiplication, within an ulp of pow), or nullptr. It ignores input b.
+TileFn small_power_simd_kernel(int exponent, Dtype dtype);
+
 }  // namespace mlx::core::cpu

@@ -1,12 +1,14 @@
 // SIMD tile kernels for binary rows, compiled once per Highway target (SSE4, AVX2, AVX-512) and
 // chosen at run time: float32 and float64, float16 and bfloat16 in float32 lanes, and integer
-// add/subtract/multiply (wrapping) where Highway has the op.
+// add/subtract/multiply (wrapping), maximum/minimum and bitwise and/or/xor where Highway has the
+// op; floor_divide, arctan2 and logaddexp of floats; power by a scalar 2 or 3 as multiplications.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/binary_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <hwy/cache_control.h>
+#include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -44,6 +46,111 @@ struct DivV {
   template <class V>
   HWY_INLINE V operator()(V a, V b) const {
     return hn::Div(a, b);
+  }
+};
+
+// NaN-propagating: Highway leaves Max and Min of NaN unspecified.
+struct MaxV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    if constexpr (hwy::IsFloat<hn::TFromV<V>>()) {
+      return hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b), hn::Max(a, b));
+    } else {
+      return hn::Max(a, b);
+    }
+  }
+};
+
+struct MinV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    if constexpr (hwy::IsFloat<hn::TFromV<V>>()) {
+      return hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b), hn::Min(a, b));
+    } else {
+      return hn::Min(a, b);
+    }
+  }
+};
+
+struct AndV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::And(a, b);
+  }
+};
+
+struct OrV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::Or(a, b);
+  }
+};
+
+struct XorV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::Xor(a, b);
+  }
+};
+
+// floor(a / b) for float32 and float64 only: half types round the quotient before the floor.
+struct FloorDivV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    return hn::Floor(hn::Div(a, b));
+  }
+};
+
+// max + log1p(exp(min - max)), as the scalar row; equal infinities give themselves, NaN
+// propagates (Highway leaves Max and Min of NaN unspecified).
+struct LogAddExpV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    const hn::DFromV<V> d;
+    const V hi = hn::Max(a, b);
+    const V r = hn::Add(hi, hn::Log1p(d, hn::Exp(d, hn::Sub(hn::Min(a, b), hi))));
+    return hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b),
+                          hn::IfThenElse(hn::IsInf(hi), hi, r));
+  }
+};
+
+// atan2 from atan on [0, 1]: t = min(|a|, |b|) / max(|a|, |b|), then reflected into the octant
+// of (b, a). Zeros and infinities give atan2's signed values (0 / 0 and inf / inf are taken as
+// t = 0 and t = 1); NaN propagates through t.
+struct ArcTan2V {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const {
+    using T = hn::TFromV<V>;
+    const hn::DFromV<V> d;
+    const V ay = hn::Abs(a);
+    const V ax = hn::Abs(b);
+    const V hi = hn::Max(ax, ay);
+    const V lo = hn::Min(ax, ay);
+    V t = hn::Div(lo, hi);
+    t = hn::IfThenZeroElse(hn::Eq(hi, hn::Zero(d)), t);
+    t = hn::IfThenElse(hn::And(hn::IsInf(lo), hn::IsInf(hi)), hn::Set(d, T(1)), t);
+    V r = hn::Atan(d, t);
+    r = hn::IfThenElse(hn::Gt(ay, ax), hn::Sub(hn::Set(d, T(1.5707963267948966)), r), r);
+    const hn::RebindToSigned<decltype(d)> di;
+    const auto b_negative = hn::RebindMask(d, hn::Lt(hn::BitCast(di, b), hn::Zero(di)));
+    r = hn::IfThenElse(b_negative, hn::Sub(hn::Set(d, T(3.141592653589793)), r), r);
+    r = hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b), r);
+    return hn::CopySign(r, a);
+  }
+};
+
+// power(a, b) for a scalar b of 2 or 3, which ignores b.
+struct SquareV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V) const {
+    return hn::Mul(a, a);
+  }
+};
+
+struct CubeV {
+  template <class V>
+  HWY_INLINE V operator()(V a, V) const {
+    return hn::Mul(hn::Mul(a, a), a);
   }
 };
 
@@ -108,6 +215,18 @@ TileFn IntegerKernel(Dtype dtype) {
 }
 
 template <class Op>
+TileFn NativeFloatKernel(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Val::float32:
+      return MapTile<NativeFormat<float>, 2, Op>;
+    case Dtype::Val::float64:
+      return MapTile<NativeFormat<double>, 2, Op>;
+    default:
+      return nullptr;
+  }
+}
+
+template <class Op>
 TileFn StreamKernel(Dtype dtype) {
   switch (dtype) {
     case Dtype::Val::float32:
@@ -131,8 +250,13 @@ TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
         return StreamKernel<MulV>(dtype);
       case BinaryOp::Divide:
         return StreamKernel<DivV>(dtype);
+      case BinaryOp::Maximum:
+        return StreamKernel<MaxV>(dtype);
+      case BinaryOp::Minimum:
+        return StreamKernel<MinV>(dtype);
+      default:
+        return nullptr;
     }
-    return nullptr;
   }
   switch (op) {
     case BinaryOp::Add:
@@ -152,6 +276,44 @@ TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
       return IntegerKernel<MulV>(dtype);
     case BinaryOp::Divide:
       return FloatKernel<DivV>(dtype);
+    case BinaryOp::Maximum:
+      if (auto fn = FloatKernel<MaxV>(dtype)) {
+        return fn;
+      }
+      return IntegerKernel<MaxV>(dtype);
+    case BinaryOp::Minimum:
+      if (auto fn = FloatKernel<MinV>(dtype)) {
+        return fn;
+      }
+      return IntegerKernel<MinV>(dtype);
+    case BinaryOp::FloorDivide:
+      return NativeFloatKernel<FloorDivV>(dtype);
+    case BinaryOp::LogAddExp:
+      return FloatKernel<LogAddExpV>(dtype);
+    case BinaryOp::ArcTan2:
+      return FloatKernel<ArcTan2V>(dtype);
+    case BinaryOp::BitwiseAnd:
+      return IntegerKernel<AndV>(dtype);
+    case BinaryOp::BitwiseOr:
+      return IntegerKernel<OrV>(dtype);
+    case BinaryOp::BitwiseXor:
+      return IntegerKernel<XorV>(dtype);
+    default:
+      return nullptr;
+  }
+#endif
+  return nullptr;
+}
+
+TileFn SmallPowerSimdKernel(int exponent, Dtype dtype) {
+#if MLX_SIMD_NATIVE
+  switch (exponent) {
+    case 2:
+      return FloatKernel<SquareV>(dtype);
+    case 3:
+      return FloatKernel<CubeV>(dtype);
+    default:
+      return nullptr;
   }
 #endif
   return nullptr;
@@ -164,9 +326,14 @@ HWY_AFTER_NAMESPACE();
 namespace mlx::core::cpu {
 
 HWY_EXPORT(BinarySimdKernel);
+HWY_EXPORT(SmallPowerSimdKernel);
 
 TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming) {
   return HWY_DYNAMIC_DISPATCH(BinarySimdKernel)(op, dtype, streaming);
+}
+
+TileFn small_power_simd_kernel(int exponent, Dtype dtype) {
+  return HWY_DYNAMIC_DISPATCH(SmallPowerSimdKernel)(exponent, dtype);
 }
 
 }  // namespace mlx::core::cpu
