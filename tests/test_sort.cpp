@@ -178,6 +178,15 @@ TEST(Sort, RadixPathsMatchStableSort) {
   std::iota(iota.begin(), iota.end(), 0u);
   EXPECT_EQ(values<uint32_t>(argsort(full({big}, 2.0f))), iota);
   EXPECT_EQ(values<float>(sort(full({big}, 2.0f))), std::vector<float>(big, 2.0f));
+  // Sorted input is its own result; two sorted halves (each chunk sorted, the seam not) are not.
+  auto up = astype(arange(big), float32);
+  EXPECT_EQ(values<uint32_t>(argsort(up)), iota);
+  EXPECT_EQ(values<float>(sort(up)), values<float>(up));
+  auto halves = concatenate({slice(up, {big / 2}, {big}), slice(up, {0}, {big / 2})});
+  EXPECT_EQ(values<float>(sort(halves)), values<float>(up));
+  auto hidx = values<uint32_t>(argsort(halves));
+  EXPECT_EQ(hidx[0], static_cast<uint32_t>(big / 2));
+  EXPECT_EQ(hidx[big - 1], static_cast<uint32_t>(big / 2 - 1));
   // Many long lines, sorted along a non-last axis.
   auto m = astype(check::uniform({20000, 3}, -5, 5, 9), float32);
   auto sm = sort(m, 0);

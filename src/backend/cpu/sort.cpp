@@ -1,6 +1,8 @@
-// Sorting on the CPU. Lines along the sorted axis are independent and run in parallel. Small
-// lines use std::stable_sort with a NaN-last order; long lines of 32-bit values use an LSD radix
-// sort of order-preserving keys, whose passes over one huge line are split over the pool.
+// Sorting on the CPU. Lines along the sorted axis are independent and run in parallel. Float32,
+// int32 and uint32 lines sort order-preserving 32-bit keys (NaN last, -0 equal to +0): short ones
+// with std::sort, long ones with a radix sort (most significant digit first until a bucket fits
+// in cache, then LSD), whose passes over one huge line are split over the pool. Other dtypes use
+// std::stable_sort with a NaN-last order (std::sort for integer values).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -103,7 +105,7 @@ bool key_merges(T v) {
 constexpr int kDigitBits = 11;
 constexpr int kBuckets = 1 << kDigitBits;
 // Lines shorter than this sort their keys with std::sort: a radix pass costs kBuckets counters.
-constexpr size_t kRadixMin = 1 << 14;
+constexpr size_t kRadixMin = 1 << 10;
 // Ranges up to this many keys (in cache) finish with LSD passes; longer ones split by their top
 // digit first.
 constexpr size_t kLsdMax = 1 << 17;
@@ -278,7 +280,7 @@ class ScratchBuffer {
 
 // Per-thread scratch.
 struct Scratch {
-  ScratchBuffer keys, keys_tmp, idx, idx_tmp, pairs;
+  ScratchBuffer keys, keys_tmp, idx, idx_tmp, pairs, counts;
 };
 
 // Indices 0..n-1 in scratch.
@@ -311,23 +313,41 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
   std::atomic<bool> merged{false};
   // The bits where the smallest and largest keys differ bound the bits the radix sort needs.
   std::atomic<uint32_t> kmin{0xFFFFFFFFu}, kmax{0};
+  std::atomic<bool> unsorted{false};
   maybe_parallel(parallel, n, [&](size_t b, size_t e) {
-    bool m = false;
-    uint32_t lo = 0xFFFFFFFFu, hi = 0;
+    bool m = false, down = false;
+    uint32_t lo = 0xFFFFFFFFu, hi = 0, prev = 0;
     for (size_t i = b; i < e; ++i) {
       T v = src[i * stride];
       uint32_t k = to_key(v);
       keys[i] = k;
       lo = std::min(lo, k);
       hi = std::max(hi, k);
+      down |= k < prev;
+      prev = k;
       m |= key_merges(v);
     }
     if (m) merged = true;
+    if (down) unsorted = true;
     for (uint32_t cur = kmin.load(); lo < cur && !kmin.compare_exchange_weak(cur, lo);) {
     }
     for (uint32_t cur = kmax.load(); hi > cur && !kmax.compare_exchange_weak(cur, hi);) {
     }
   });
+  // Sorted input (checked across the chunk seams too) is its own result; radix passes over it
+  // would also be slow, every key incrementing the same counter.
+  bool sorted = !unsorted;
+  for (size_t i = 1; sorted && parallel && i < n; ++i) sorted = keys[i - 1] <= keys[i];
+  if (sorted) {
+    for (size_t i = 0; i < n; ++i) {
+      if (arg) {
+        oi[i * stride] = static_cast<uint32_t>(i);
+      } else {
+        ov[i * stride] = src[i * stride];
+      }
+    }
+    return;
+  }
   bool with_idx = arg || merged;
   if (n < kRadixMin) {
     if (!with_idx) {
@@ -358,9 +378,8 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
     b.ix[0] = idx;
     b.ix[1] = s.idx_tmp.get<uint32_t>(n);
   }
-  std::vector<size_t> h(3 * kBuckets);
   uint32_t d = kmin.load() ^ kmax.load();
-  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, h.data());
+  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, s.counts.get<size_t>(3 * kBuckets));
   const uint32_t* idx = b.ix[0];
   maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
