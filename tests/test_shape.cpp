@@ -1193,6 +1193,8 @@ TEST(ShapeAsStrided, Errors) {
   EXPECT_INVALID(as_strided(a, {2}, {-1}, 0),
                  "[as_strided] The shape (2), strides (-1) and offset 0 reach elements -1 to 0 of "
                  "an array with 4 elements.");
+  EXPECT_THROW(as_strided(a, {3}, {INT64_MAX / 2}, 0), std::invalid_argument);
+  EXPECT_THROW(as_strided(a, {1}, {1}, SIZE_MAX), std::invalid_argument);
   EXPECT_INVALID(as_strided(a, {2, 2}, {1}, 0),
                  "[as_strided] The shape (2,2) and strides (1) must have the same length.");
   EXPECT_INVALID(as_strided(a, {-1}, {1}, 0),

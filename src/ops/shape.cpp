@@ -2,6 +2,7 @@
 // slice, view, as_strided), the ones that copy (contiguous, concatenate, stack) and
 // number_of_elements. Ops built from these are in layout.cpp and pad.cpp.
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <sstream>
 
@@ -378,7 +379,7 @@ array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrD
     throw std::invalid_argument(msg.str());
   }
   int64_t lo = static_cast<int64_t>(offset), hi = lo;
-  bool empty = false;
+  bool empty = false, overflow = offset > static_cast<size_t>(INT64_MAX);
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
       std::ostringstream msg;
@@ -386,10 +387,12 @@ array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrD
       throw std::invalid_argument(msg.str());
     }
     empty = empty || shape[i] == 0;
-    int64_t reach = (static_cast<int64_t>(shape[i]) - 1) * strides[i];
-    (reach < 0 ? lo : hi) += reach;
+    int64_t reach;
+    overflow = overflow || __builtin_mul_overflow(std::max(shape[i] - 1, 0), strides[i], &reach);
+    overflow =
+        overflow || __builtin_add_overflow(reach < 0 ? lo : hi, reach, reach < 0 ? &lo : &hi);
   }
-  if (!empty && (lo < 0 || hi >= static_cast<int64_t>(a.size()))) {
+  if (!empty && (overflow || lo < 0 || hi >= static_cast<int64_t>(a.size()))) {
     std::ostringstream msg;
     msg << "[as_strided] The shape " << shape << ", strides " << strides << " and offset " << offset
         << " reach elements " << lo << " to " << hi << " of an array with " << a.size()

@@ -100,6 +100,10 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
   size_t tasks = matrices * static_cast<size_t>(row_tiles * col_tiles);
   size_t grain = std::max<size_t>(1, kElementwiseGrain / (kSuper * kSuper));
   const U* src = in.data<U>();
+  Transpose8x8Fn simd = nullptr;
+  if constexpr (sizeof(U) == 4) {
+    simd = sr == 1 ? transpose8x8_simd_kernel() : nullptr;
+  }
   parallel_for(tasks, grain, [&](size_t begin, size_t end) {
     for (size_t task = begin; task < end; ++task) {
       size_t m = task / static_cast<size_t>(row_tiles * col_tiles);
@@ -115,8 +119,16 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
           int64_t r_end = std::min(r_hi, r0 + kTile), c_end = std::min(c_hi, c0 + kTile);
           for (int64_t j = c0; j < c_end; j += kB) {
             for (int64_t i = r0; i < r_end; i += kB) {
-              transpose_block(src + base + i * sr + j * sc, sr, sc, out + i * n_cols + j, n_cols,
-                              std::min(kB, r_end - i), std::min(kB, c_end - j));
+              const U* s = src + base + i * sr + j * sc;
+              U* d = out + i * n_cols + j;
+              if constexpr (sizeof(U) == 4) {
+                if (simd && i + kB <= r_end && j + kB <= c_end) {
+                  simd(s, sc, d, n_cols);
+                  continue;
+                }
+              }
+              transpose_block(s, sr, sc, d, n_cols, std::min(kB, r_end - i),
+                              std::min(kB, c_end - j));
             }
           }
         }

@@ -1,6 +1,8 @@
 // Internal: copying (and converting) arrays into new contiguous buffers on the CPU.
 #pragma once
 
+#include <cstdint>
+
 #include "backend/cpu/elementwise.h"
 #include "mlx/array.h"
 
@@ -15,6 +17,11 @@ void copy_to_contiguous(const array& in, array& out);
 // its innermost dim than along the one before it (a transpose): copy_to_contiguous copies such
 // inputs by blocks, several times faster than gathering them element by element.
 bool is_transposed(const array& in);
+
+// dst[i * dr + j] = src[j * sc + i] for i, j < 8 (4-byte elements) in registers, for the best
+// target this CPU supports, or nullptr where it has no 256-bit vectors (transpose_simd.cpp).
+using Transpose8x8Fn = void (*)(const uint32_t* src, int64_t sc, uint32_t* dst, int64_t dr);
+Transpose8x8Fn transpose8x8_simd_kernel();
 
 // The tile kernel converting elements of dtype `from` to dtype `to` (a copy when they are
 // equal), with the semantics of astype.
