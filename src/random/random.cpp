@@ -129,8 +129,8 @@ void check_floating(Dtype dtype, const char* op, const char* what) {
   }
 }
 
-// One step of the dtype's own precision from 1 (as MLX takes it for float16 and bfloat16; for
-// other dtypes the float32 step, as MLX).
+// The gap between 1 and the next value below it: in float16 and bfloat16 their own, in every
+// other floating dtype float32's (float64 too, as in MLX).
 float gap_below_one(Dtype dtype) {
   if (dtype == float16) {
     return 0x1p-11f;
