@@ -63,6 +63,22 @@ int main(int argc, char** argv) {
   std::printf("W3_sum_f32_2^24 %.3f\n", median_ms([&] { return mx::sum(a); }, 20));
   auto m = ramp({4096, 4096});
   std::printf("W3_rowsum_f32_4096x4096 %.3f\n", median_ms([&] { return mx::sum(m, -1); }, 20));
+  // W2: GELU, tanh form, written with ops (one pass per op, no fusion).
+  auto gelu = [](const mx::array& x) {
+    auto inner = mx::array(0.7978845608f) * (x + mx::array(0.044715f) * (x * x * x));
+    return mx::array(0.5f) * x * (mx::array(1.0f) + mx::tanh(inner));
+  };
+  std::printf("W2_gelu_f32_2^24 %.3f\n", median_ms([&] { return gelu(a); }, 10));
+  std::printf("W4_softmax_f32_4096x4096 %.3f\n",
+              median_ms([&] { return mx::softmax(m, -1); }, 10));
+  // W10: the same pseudo-random values as compare.py (Knuth's multiplicative hash of the index).
+  auto keys = mx::multiply(mx::astype(mx::arange(1 << 22), mx::uint32),
+                           mx::array(2654435761u, mx::uint32));
+  auto v = mx::multiply(mx::astype(keys, mx::float32), mx::array(1.0f / 4294967296.0f));
+  mx::eval(v);
+  std::printf("W10_sort_f32_2^22 %.3f\n", median_ms([&] { return mx::sort(v); }, 10));
+  std::printf("W11_transpose_copy_f32_4096x4096 %.3f\n",
+              median_ms([&] { return mx::contiguous(mx::transpose(m)); }, 10));
   for (int n : {1024, 2048}) {
     auto x = ramp({n, n});
     auto y = ramp({n, n});

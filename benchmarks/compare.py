@@ -43,6 +43,32 @@ def ramp(lib, shape):
     return (torch.arange(n, dtype=torch.float32) * (1.0 / n)).reshape(shape)
 
 
+def gelu(tanh, x):
+    # The tanh form, written op by op exactly as bench_core does (x * x * x, not a power).
+    return 0.5 * x * (1.0 + tanh(0.7978845608 * (x + 0.044715 * (x * x * x))))
+
+
+def softmax_numpy(m):
+    e = np.exp(m - m.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def hashed_f32(n):
+    # Knuth's multiplicative hash of the index, in [0, 1): the same values bench_core sorts.
+    keys = np.arange(n, dtype=np.uint32) * np.uint32(2654435761)
+    return keys.astype(np.float32) * np.float32(1.0 / 4294967296.0)
+
+
+# Bytes each workload must move at least (read + written), for the "of limit" column: W2 is
+# counted per op as written (nine ops: four over three arrays, five over two).
+BYTES = {
+    "W1": 3 * N24 * 4,
+    "W2": 22 * N24 * 4,
+    "W4": 2 * 4096 * 4096 * 4,
+    "W11": 2 * 4096 * 4096 * 4,
+}
+
+
 def workloads(lib):
     out = {}
     a, b = ramp(lib, (N24,)), ramp(lib, (N24,))
@@ -52,6 +78,18 @@ def workloads(lib):
     out["W1_add_f32_2^24"] = median_ms(lambda: a + b, 20)
     out["W3_sum_f32_2^24"] = median_ms(lambda: a.sum(), 20)
     out["W3_rowsum_f32_4096x4096"] = median_ms(lambda: m.sum(**axis_kw), 20)
+    if lib == "numpy":
+        out["W2_gelu_f32_2^24"] = median_ms(lambda: gelu(np.tanh, a), 10)
+        out["W4_softmax_f32_4096x4096"] = median_ms(lambda: softmax_numpy(m), 10)
+        v = hashed_f32(1 << 22)
+        out["W10_sort_f32_2^22"] = median_ms(lambda: np.sort(v), 10)
+        out["W11_transpose_copy_f32_4096x4096"] = median_ms(lambda: np.ascontiguousarray(m.T), 10)
+    else:
+        out["W2_gelu_f32_2^24"] = median_ms(lambda: gelu(torch.tanh, a), 10)
+        out["W4_softmax_f32_4096x4096"] = median_ms(lambda: torch.softmax(m, -1), 10)
+        v = torch.from_numpy(hashed_f32(1 << 22))
+        out["W10_sort_f32_2^22"] = median_ms(lambda: torch.sort(v), 10)
+        out["W11_transpose_copy_f32_4096x4096"] = median_ms(lambda: m.t().contiguous(), 10)
     for n in (1024, 2048):
         x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
         out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
@@ -96,8 +134,11 @@ def main():
         if key.startswith("MLP"):
             continue
         o, n, t = med(ours, key), med(numpy_, key), med(torch_, key) if torch_ else float("nan")
-        if key.startswith("W1"):
-            limit = f"{3 * N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
+        prefix = key.split("_", 1)[0]
+        if prefix in BYTES:
+            limit = f"{BYTES[prefix] / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
+        elif prefix == "W10":
+            limit = ""
         elif key.startswith("W3_sum"):
             limit = f"{N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
         elif key.startswith("W3_rowsum"):

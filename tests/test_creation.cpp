@@ -272,3 +272,30 @@ TEST(CreationFullLike, ZerosLikeOnesLikeWithDtype) {
   expect_array<bool>(ones_like(array(2.5f), bool_), {}, bool_, {true});
   expect_array<float>(ones_like(zeros({4, 0}, int32), float32), {4, 0}, float32, {});
 }
+
+// ---------------------------------------------------------------------------------------------
+// window functions (NumPy's values, computed in double)
+
+TEST(CreationWindows, Values) {
+  auto near = [](const array& w, const std::vector<double>& expected) {
+    EXPECT_EQ(w.dtype(), float32);
+    ASSERT_EQ(w.shape(), (Shape{static_cast<int>(expected.size())}));
+    auto v = values<float>(w);
+    for (size_t i = 0; i < v.size(); ++i) {
+      EXPECT_NEAR(v[i], expected[i], 1e-7) << "at " << i;
+    }
+  };
+  near(hanning(5), {0, 0.5, 1, 0.5, 0});
+  near(hanning(6), {0, 0.345491503, 0.904508497, 0.904508497, 0.345491503, 0});
+  near(hamming(5), {0.08, 0.54, 1, 0.54, 0.08});
+  near(hamming(6), {0.08, 0.397852183, 0.912147817, 0.912147817, 0.397852183, 0.08});
+  near(bartlett(5), {0, 0.5, 1, 0.5, 0});
+  near(bartlett(6), {0, 0.4, 0.8, 0.8, 0.4, 0});
+  near(blackman(5), {0, 0.34, 1, 0.34, 0});
+  near(blackman(6), {0, 0.200770143, 0.849229857, 0.849229857, 0.200770143, 0});
+  for (auto* fn : {&hanning, &hamming, &bartlett, &blackman}) {
+    expect_array<float>((*fn)(1, {}), {1}, float32, {1.0f});
+    expect_array<float>((*fn)(0, {}), {0}, float32, {});
+    expect_array<float>((*fn)(-3, {}), {0}, float32, {});
+  }
+}

@@ -405,6 +405,49 @@ TEST(ShapeContiguous, OtherLayoutsAreCopied) {
   EXPECT_EQ(sl.strides(), (Strides{1}));
 }
 
+TEST(ShapeContiguous, TransposedCopiesEveryDtypeAndSize) {
+  // Sizes around the 8 x 8 blocks, the 16 x 16 tiles and the 256 x 256 parallel super-tiles,
+  // with outer dims, negative strides and (in astype) a dtype conversion.
+  for (auto [rows, cols] : {std::pair{1, 9}, {7, 8}, {9, 17}, {33, 31}, {300, 517}}) {
+    SCOPED_TRACE(rows * 1000 + cols);
+    auto m = reshape(arange(rows * cols), {rows, cols});
+    std::vector<int32_t> expected;
+    for (int j = 0; j < cols; ++j) {
+      for (int i = 0; i < rows; ++i) {
+        expected.push_back(i * cols + j);
+      }
+    }
+    expect_array<int32_t>(contiguous(transpose(m)), {cols, rows}, int32, expected);
+    for (int k = 0; k < num_dtypes; ++k) {
+      auto dt = dtype_from_index(k);
+      if (dt == bool_ || size_of(dt) == 4) continue;
+      auto x = astype(m, dt);
+      x.eval();
+      auto c = contiguous(transpose(x));
+      EXPECT_EQ(c.dtype(), dt);
+      EXPECT_EQ(check::values(c), check::values(transpose(x)));
+    }
+    expect_array<float>(astype(transpose(m), float32), {cols, rows}, float32,
+                        std::vector<float>(expected.begin(), expected.end()));
+  }
+  // Elementwise ops copy large transposed inputs by blocks first.
+  auto m = reshape(arange(300 * 517), {300, 517});
+  auto sum = transpose(m) + reshape(arange(517 * 300), {517, 300});
+  std::vector<int32_t> sums;
+  for (int j = 0; j < 517; ++j) {
+    for (int i = 0; i < 300; ++i) {
+      sums.push_back(i * 517 + j + j * 300 + i);
+    }
+  }
+  expect_array<int32_t>(sum, {517, 300}, int32, sums);
+  auto x = reshape(arange(2 * 20 * 12), {2, 20, 12});
+  auto t = flip(transpose(x, {0, 2, 1}), 1);
+  auto c = contiguous(t);
+  c.eval();
+  EXPECT_TRUE(c.flags().row_contiguous);
+  EXPECT_EQ(values<int32_t>(c), values<int32_t>(t));
+}
+
 // ---------------------------------------------------------------------------------------------
 // concatenate
 
@@ -641,4 +684,557 @@ TEST(ShapeStack, Errors) {
   EXPECT_INVALID(stack({a, a}, -3),
                  "[stack] Invalid axis -3 for arrays with 1 dimensions (the stacked result has "
                  "2).");
+}
+
+// ---------------------------------------------------------------------------------------------
+// view
+
+TEST(ShapeView, ReinterpretsBits) {
+  auto f = array({1.0f, -2.0f});
+  expect_array<int32_t>(view(f, int32), {2}, int32, {1065353216, -1073741824});
+  auto i = array({1, 256});
+  auto bytes = view(i, uint8);
+  expect_array<uint8_t>(bytes, {8}, uint8, {1, 0, 0, 0, 0, 1, 0, 0});
+  expect_view_of(bytes, i);
+  expect_array<int32_t>(view(reshape(bytes, {2, 4}), int32), {2, 1}, int32, {1, 256});
+  auto b = view(array({0, 1, 1, 0}, uint8), bool_);
+  expect_array<bool>(b, {4}, bool_, {false, true, true, false});
+  expect_array<uint8_t>(view(b, uint8), {4}, uint8, {0, 1, 1, 0});
+  expect_array<int16_t>(view(array({-1}, int32), int16), {2}, int16, {-1, -1});
+  // A scalar keeps its shape between dtypes of one size.
+  expect_array<uint32_t>(view(array(1.0f), uint32), {}, uint32, {0x3f800000u});
+  EXPECT_EQ(view(f, float32).id(), f.id());
+}
+
+TEST(ShapeView, StridedInputs) {
+  auto m = reshape(arange(4), {2, 2});
+  auto t = transpose(m);
+  expect_array<uint8_t>(view(t, uint8), {2, 8}, uint8,
+                        {0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0});
+  // One item size: a view with the input's strides.
+  auto u = view(t, uint32);
+  expect_array<uint32_t>(u, {2, 2}, uint32, {0, 2, 1, 3});
+  expect_view_of(u, m);
+  // A first element misaligned for the wider dtype is copied first.
+  auto s = slice(astype(arange(9), uint8), {1}, {9});
+  expect_array<int32_t>(view(s, int32), {2}, int32, {0x04030201, 0x08070605});
+  auto bc = broadcast_to(array({1, 2}, int16), {2, 2});
+  expect_array<int32_t>(view(bc, int32), {2, 1}, int32, {0x00020001, 0x00020001});
+}
+
+TEST(ShapeView, EveryDtypeRoundTrips) {
+  for (int k = 0; k < num_dtypes; ++k) {
+    auto dt = dtype_from_index(k);
+    SCOPED_TRACE(k);
+    auto a = astype(reshape(arange(6), {2, 3}), dt);
+    auto bytes = view(a, uint8);
+    EXPECT_EQ(bytes.shape(), (Shape{2, 3 * static_cast<int>(size_of(dt))}));
+    auto back = view(bytes, dt);
+    EXPECT_EQ(back.dtype(), dt);
+    EXPECT_EQ(check::values(back), check::values(a));
+  }
+}
+
+TEST(ShapeView, Errors) {
+  EXPECT_INVALID(view(array({1, 2, 3}, int16), float32),
+                 "[view] Cannot view an array of shape (3) and dtype int16 as float32: its last "
+                 "axis has 6 bytes, not a multiple of the item size 4.");
+  EXPECT_INVALID(view(array(1.0f), float64),
+                 "[view] Cannot view a scalar of float32 (4 bytes) as float64 (8 bytes): the item "
+                 "sizes must match.");
+}
+
+TEST(ShapeView, Transforms) {
+  auto x = check::uniform({2, 3});
+  check::grads(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{view(view(in[0], int64), float64) * in[0]};
+      },
+      {x});
+  check::vmaps(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{view(view(in[0], uint8), float64)};
+      },
+      {x});
+  // Across item sizes the elements do not correspond: no derivative.
+  auto f = [](const std::vector<array>& in) { return std::vector<array>{view(in[0], float32)}; };
+  EXPECT_THROW(vjp(f, {x}, {zeros({2, 6})}), std::invalid_argument);
+  EXPECT_THROW(jvp(f, {x}, {x}), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// flatten, unflatten, atleast_nd
+
+TEST(ShapeFlatten, Values) {
+  auto a = reshape(arange(24), {2, 3, 4});
+  expect_array<int32_t>(flatten(a), {24}, int32, iota(0, 24));
+  EXPECT_EQ(flatten(a, 1, 2).shape(), (Shape{2, 12}));
+  EXPECT_EQ(flatten(a, 0, 1).shape(), (Shape{6, 4}));
+  EXPECT_EQ(flatten(a, -2).shape(), (Shape{2, 12}));
+  // End axes past the last one clamp, as do start axes before the first.
+  EXPECT_EQ(flatten(a, 1, 10).shape(), (Shape{2, 12}));
+  EXPECT_EQ(flatten(a, -10, 1).shape(), (Shape{6, 4}));
+  EXPECT_EQ(flatten(a, 1, 1).id(), a.id());
+  expect_array<float>(flatten(array(2.0f)), {1}, float32, {2.0f});
+  auto f = flatten(a, 0, 1);
+  expect_view_of(f, a);
+  expect_array<int32_t>(flatten(transpose(reshape(arange(4), {2, 2}))), {4}, int32, {0, 2, 1, 3});
+  expect_array<float>(flatten(zeros({2, 0, 3})), {0}, float32, {});
+}
+
+TEST(ShapeFlatten, Errors) {
+  auto a = zeros({2, 3, 4});
+  EXPECT_INVALID(flatten(a, 3), "[flatten] Invalid start axis 3 for an array with 3 dimensions.");
+  EXPECT_INVALID(flatten(a, 2, 1),
+                 "[flatten] The start axis 2 must not come after the end axis 1 (for an array "
+                 "with 3 dimensions).");
+  EXPECT_INVALID(flatten(a, 0, -5),
+                 "[flatten] The start axis 0 must not come after the end axis -5 (for an array "
+                 "with 3 dimensions).");
+}
+
+TEST(ShapeUnflatten, Values) {
+  auto a = reshape(arange(24), {2, 12});
+  auto u = unflatten(a, 1, {3, 4});
+  expect_array<int32_t>(u, {2, 3, 4}, int32, iota(0, 24));
+  expect_view_of(u, a);
+  EXPECT_EQ(unflatten(a, -1, {-1, 2}).shape(), (Shape{2, 6, 2}));
+  EXPECT_EQ(unflatten(a, 0, {1, 2, 1}).shape(), (Shape{1, 2, 1, 12}));
+  EXPECT_EQ(unflatten(zeros({0}), 0, {-1, 3}).shape(), (Shape{0, 3}));
+  EXPECT_INVALID(unflatten(a, 1, {5, -1}),
+                 "[unflatten] Cannot unflatten axis 1 of size 12 into shape (5,-1).");
+  EXPECT_INVALID(unflatten(a, 1, {5, 2}),
+                 "[unflatten] Cannot unflatten axis 1 of size 12 into shape (5,2).");
+  EXPECT_INVALID(
+      unflatten(a, 1, {-1, -1}),
+      "[unflatten] Invalid shape (-1,-1): dims must be non-negative, with at most one -1.");
+  EXPECT_INVALID(unflatten(a, 1, {}), "[unflatten] The shape to unflatten into cannot be empty.");
+  EXPECT_INVALID(unflatten(a, 2, {12}),
+                 "[unflatten] Axis 2 is out of bounds for an array with 2 dimensions.");
+}
+
+TEST(ShapeAtLeast, Shapes) {
+  auto s = array(1.0f), v = array({1.0f, 2.0f}), m = zeros({2, 3}), t = zeros({2, 3, 4});
+  EXPECT_EQ(atleast_1d(s).shape(), (Shape{1}));
+  EXPECT_EQ(atleast_1d(v).id(), v.id());
+  EXPECT_EQ(atleast_2d(s).shape(), (Shape{1, 1}));
+  EXPECT_EQ(atleast_2d(v).shape(), (Shape{1, 2}));
+  EXPECT_EQ(atleast_2d(m).id(), m.id());
+  EXPECT_EQ(atleast_3d(s).shape(), (Shape{1, 1, 1}));
+  EXPECT_EQ(atleast_3d(v).shape(), (Shape{1, 2, 1}));
+  EXPECT_EQ(atleast_3d(m).shape(), (Shape{2, 3, 1}));
+  EXPECT_EQ(atleast_3d(t).id(), t.id());
+  expect_array<float>(atleast_3d(v), {1, 2, 1}, float32, {1.0f, 2.0f});
+  auto many = atleast_2d(std::vector<array>{s, v, t});
+  ASSERT_EQ(many.size(), 3u);
+  EXPECT_EQ(many[0].shape(), (Shape{1, 1}));
+  EXPECT_EQ(many[1].shape(), (Shape{1, 2}));
+  EXPECT_EQ(many[2].shape(), (Shape{2, 3, 4}));
+  EXPECT_EQ(atleast_1d(std::vector<array>{s})[0].shape(), (Shape{1}));
+  EXPECT_EQ(atleast_3d(std::vector<array>{m})[0].shape(), (Shape{2, 3, 1}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// flip, swapaxes, moveaxis
+
+TEST(ShapeFlip, Values) {
+  auto a = reshape(arange(6), {2, 3});
+  expect_array<int32_t>(flip(a), {2, 3}, int32, {5, 4, 3, 2, 1, 0});
+  expect_array<int32_t>(flip(a, 0), {2, 3}, int32, {3, 4, 5, 0, 1, 2});
+  expect_array<int32_t>(flip(a, -1), {2, 3}, int32, {2, 1, 0, 5, 4, 3});
+  expect_array<int32_t>(flip(a, std::vector<int>{1, 0}), {2, 3}, int32, {5, 4, 3, 2, 1, 0});
+  auto f = flip(a);
+  expect_view_of(f, a, 5 * 4);
+  EXPECT_EQ(f.strides(), (Strides{-3, -1}));
+  expect_array<int32_t>(flip(flip(a, 1), 1), {2, 3}, int32, iota(0, 6));
+  expect_array<int32_t>(flip(transpose(a), 0), {3, 2}, int32, {2, 5, 1, 4, 0, 3});
+  expect_array<float>(flip(zeros({0, 2})), {0, 2}, float32, {});
+  expect_array<int32_t>(flip(array(7)), {}, int32, {7});
+  EXPECT_INVALID(flip(a, 2), "[flip] Invalid axis 2 for an array with 2 dimensions.");
+  EXPECT_INVALID(flip(a, std::vector<int>{1, -1}), "[flip] Received duplicate axes (1,-1).");
+}
+
+TEST(ShapeSwapMoveAxes, Values) {
+  auto a = reshape(arange(24), {2, 3, 4});
+  auto s = swapaxes(a, 0, 2);
+  EXPECT_EQ(s.shape(), (Shape{4, 3, 2}));
+  EXPECT_EQ(values<int32_t>(s), values<int32_t>(transpose(a, {2, 1, 0})));
+  expect_view_of(s, a);
+  EXPECT_EQ(swapaxes(a, 1, -2).id(), a.id());
+  expect_array<int32_t>(swapaxes(reshape(arange(4), {2, 2}), -1, 0), {2, 2}, int32, {0, 2, 1, 3});
+  auto m = moveaxis(a, 0, -1);
+  EXPECT_EQ(m.shape(), (Shape{3, 4, 2}));
+  EXPECT_EQ(values<int32_t>(m), values<int32_t>(transpose(a, {1, 2, 0})));
+  auto m2 = moveaxis(a, 2, 0);
+  EXPECT_EQ(m2.shape(), (Shape{4, 2, 3}));
+  EXPECT_EQ(values<int32_t>(m2), values<int32_t>(transpose(a, {2, 0, 1})));
+  EXPECT_EQ(moveaxis(a, 1, 1).id(), a.id());
+  EXPECT_INVALID(swapaxes(a, 0, 3),
+                 "[swapaxes] Axis 3 is out of bounds for an array with 3 dimensions.");
+  EXPECT_INVALID(moveaxis(a, -4, 0),
+                 "[moveaxis] Axis -4 is out of bounds for an array with 3 dimensions.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// split, unstack, meshgrid
+
+TEST(ShapeSplit, EqualParts) {
+  auto a = arange(12);
+  auto parts = split(a, 3);
+  ASSERT_EQ(parts.size(), 3u);
+  expect_array<int32_t>(parts[0], {4}, int32, {0, 1, 2, 3});
+  expect_array<int32_t>(parts[2], {4}, int32, {8, 9, 10, 11});
+  expect_view_of(parts[1], a, 4 * 4);
+  auto m = reshape(a, {2, 6});
+  auto cols = split(m, 2, 1);
+  ASSERT_EQ(cols.size(), 2u);
+  expect_array<int32_t>(cols[0], {2, 3}, int32, {0, 1, 2, 6, 7, 8});
+  expect_array<int32_t>(cols[1], {2, 3}, int32, {3, 4, 5, 9, 10, 11});
+  expect_view_of(cols[1], m, 3 * 4);
+  EXPECT_EQ(split(m, 1, -1)[0].shape(), (Shape{2, 6}));
+  EXPECT_INVALID(split(a, 5), "[split] Cannot split axis 0 of size 12 into 5 equal parts.");
+  EXPECT_INVALID(split(a, 0), "[split] Cannot split axis 0 of size 12 into 0 equal parts.");
+  EXPECT_INVALID(split(a, 2, 1), "[split] Axis 1 is out of bounds for an array with 1 dimensions.");
+}
+
+TEST(ShapeSplit, AtIndices) {
+  auto a = arange(6);
+  auto parts = split(a, Shape{2, 5});
+  ASSERT_EQ(parts.size(), 3u);
+  expect_array<int32_t>(parts[0], {2}, int32, {0, 1});
+  expect_array<int32_t>(parts[1], {3}, int32, {2, 3, 4});
+  expect_array<int32_t>(parts[2], {1}, int32, {5});
+  // NumPy's slice rules: negative indices count from the end, out-of-order ones give empty parts.
+  auto neg = split(a, Shape{-2});
+  expect_array<int32_t>(neg[0], {4}, int32, {0, 1, 2, 3});
+  expect_array<int32_t>(neg[1], {2}, int32, {4, 5});
+  auto odd = split(a, Shape{4, 1, 9});
+  ASSERT_EQ(odd.size(), 4u);
+  expect_array<int32_t>(odd[0], {4}, int32, {0, 1, 2, 3});
+  expect_array<int32_t>(odd[1], {0}, int32, {});
+  expect_array<int32_t>(odd[2], {5}, int32, {1, 2, 3, 4, 5});
+  expect_array<int32_t>(odd[3], {0}, int32, {});
+  auto m = reshape(arange(8), {2, 4});
+  auto cols = split(m, Shape{1}, 1);
+  expect_array<int32_t>(cols[0], {2, 1}, int32, {0, 4});
+  expect_array<int32_t>(cols[1], {2, 3}, int32, {1, 2, 3, 5, 6, 7});
+  EXPECT_EQ(split(m, Shape{}, 0)[0].id(), m.id());
+}
+
+TEST(ShapeUnstack, Values) {
+  auto a = reshape(arange(6), {2, 3});
+  auto rows = unstack(a);
+  ASSERT_EQ(rows.size(), 2u);
+  expect_array<int32_t>(rows[1], {3}, int32, {3, 4, 5});
+  expect_view_of(rows[1], a, 3 * 4);
+  auto cols = unstack(a, -1);
+  ASSERT_EQ(cols.size(), 3u);
+  expect_array<int32_t>(cols[2], {2}, int32, {2, 5});
+  EXPECT_TRUE(unstack(zeros({0, 2})).empty());
+  EXPECT_INVALID(unstack(array(1)), "[unstack] Cannot unstack a scalar (it has no axis).");
+  EXPECT_INVALID(unstack(a, 2),
+                 "[unstack] Axis 2 is out of bounds for an array with 2 dimensions.");
+}
+
+TEST(ShapeMeshgrid, Values) {
+  auto x = array({1, 2, 3});
+  auto y = array({4, 5});
+  auto xy = meshgrid({x, y});
+  expect_array<int32_t>(xy[0], {2, 3}, int32, {1, 2, 3, 1, 2, 3});
+  expect_array<int32_t>(xy[1], {2, 3}, int32, {4, 4, 4, 5, 5, 5});
+  auto ij = meshgrid({x, y}, false, "ij");
+  expect_array<int32_t>(ij[0], {3, 2}, int32, {1, 1, 2, 2, 3, 3});
+  expect_array<int32_t>(ij[1], {3, 2}, int32, {4, 5, 4, 5, 4, 5});
+  auto sp = meshgrid({x, y}, true);
+  expect_array<int32_t>(sp[0], {1, 3}, int32, {1, 2, 3});
+  expect_array<int32_t>(sp[1], {2, 1}, int32, {4, 5});
+  auto three = meshgrid({x, y, array({1.0f, 2.0f, 3.0f, 4.0f})});
+  for (auto& g : three) {
+    EXPECT_EQ(g.shape(), (Shape{2, 3, 4}));
+  }
+  EXPECT_EQ(three[2].dtype(), float32);
+  auto sp3 = meshgrid({x, y, zeros({4})}, true, "ij");
+  EXPECT_EQ(sp3[0].shape(), (Shape{3, 1, 1}));
+  EXPECT_EQ(sp3[2].shape(), (Shape{1, 1, 4}));
+  // Inputs are flattened; one input is unchanged by either indexing.
+  auto one = meshgrid({reshape(arange(4), {2, 2})});
+  expect_array<int32_t>(one[0], {4}, int32, {0, 1, 2, 3});
+  EXPECT_INVALID(meshgrid({x, y}, false, "yx"),
+                 "[meshgrid] Invalid indexing \"yx\": use \"xy\" or \"ij\".");
+}
+
+// ---------------------------------------------------------------------------------------------
+// repeat, tile, roll
+
+TEST(ShapeRepeat, Values) {
+  auto a = array({1, 2, 3, 4}, {2, 2});
+  expect_array<int32_t>(repeat(a, 2, 0), {4, 2}, int32, {1, 2, 1, 2, 3, 4, 3, 4});
+  expect_array<int32_t>(repeat(a, 2, -1), {2, 4}, int32, {1, 1, 2, 2, 3, 3, 4, 4});
+  expect_array<int32_t>(repeat(a, 3), {12}, int32, {1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4});
+  expect_array<int32_t>(repeat(transpose(a), 2, 1), {2, 4}, int32, {1, 1, 3, 3, 2, 2, 4, 4});
+  expect_array<int32_t>(repeat(a, 0, 0), {0, 2}, int32, {});
+  expect_array<int32_t>(repeat(array(5), 2), {2}, int32, {5, 5});
+  EXPECT_INVALID(repeat(a, -1, 0), "[repeat] The number of repeats must be non-negative, got -1.");
+  EXPECT_INVALID(repeat(a, 2, 2),
+                 "[repeat] Axis 2 is out of bounds for an array with 2 dimensions.");
+}
+
+TEST(ShapeTile, Values) {
+  auto v = array({1, 2, 3});
+  expect_array<int32_t>(tile(v, {2}), {6}, int32, {1, 2, 3, 1, 2, 3});
+  expect_array<int32_t>(tile(v, {2, 1}), {2, 3}, int32, {1, 2, 3, 1, 2, 3});
+  auto m = array({1, 2, 3, 4}, {2, 2});
+  expect_array<int32_t>(tile(m, {2}), {2, 4}, int32, {1, 2, 1, 2, 3, 4, 3, 4});
+  expect_array<int32_t>(tile(m, {2, 1}), {4, 2}, int32, {1, 2, 3, 4, 1, 2, 3, 4});
+  EXPECT_EQ(tile(m, {2, 1, 3}).shape(), (Shape{2, 2, 6}));
+  expect_array<int32_t>(tile(m, {0, 1}), {0, 2}, int32, {});
+  expect_array<int32_t>(tile(array(7), {3}), {3}, int32, {7, 7, 7});
+  EXPECT_INVALID(tile(v, {2, -1}), "[tile] The repetitions must be non-negative, got (2,-1).");
+}
+
+TEST(ShapeRoll, Values) {
+  auto v = arange(5);
+  expect_array<int32_t>(roll(v, 2), {5}, int32, {3, 4, 0, 1, 2});
+  expect_array<int32_t>(roll(v, -1), {5}, int32, {1, 2, 3, 4, 0});
+  expect_array<int32_t>(roll(v, 7), {5}, int32, {3, 4, 0, 1, 2});
+  expect_array<int32_t>(roll(v, 5), {5}, int32, {0, 1, 2, 3, 4});
+  auto a = reshape(arange(6), {2, 3});
+  expect_array<int32_t>(roll(a, 1), {2, 3}, int32, {5, 0, 1, 2, 3, 4});
+  expect_array<int32_t>(roll(a, Shape{1, 2}), {2, 3}, int32, {3, 4, 5, 0, 1, 2});
+  expect_array<int32_t>(roll(a, 1, 1), {2, 3}, int32, {2, 0, 1, 5, 3, 4});
+  expect_array<int32_t>(roll(a, 1, std::vector<int>{0, 1}), {2, 3}, int32, {5, 3, 4, 2, 0, 1});
+  expect_array<int32_t>(roll(a, Shape{1, 2}, std::vector<int>{0, -1}), {2, 3}, int32,
+                        {4, 5, 3, 1, 2, 0});
+  expect_array<int32_t>(roll(a, Shape{1, 1}, 1), {2, 3}, int32, {1, 2, 0, 4, 5, 3});
+  expect_array<int32_t>(roll(transpose(a), 1, 0), {3, 2}, int32, {2, 5, 0, 3, 1, 4});
+  expect_array<int32_t>(roll(array(4), 3), {}, int32, {4});
+  expect_array<float>(roll(zeros({0, 3}), 1, 0), {0, 3}, float32, {});
+  EXPECT_INVALID(roll(a, Shape{1, 2}, std::vector<int>{0, 1, 1}),
+                 "[roll] The shift (1,2) and the axes (0,1,1) must have the same size (or one "
+                 "shift for every axis).");
+  EXPECT_INVALID(roll(a, 1, 2), "[roll] Invalid axis 2 for an array with 2 dimensions.");
+}
+
+TEST(ShapeLayoutOps, EveryDtype) {
+  for (int k = 0; k < num_dtypes; ++k) {
+    auto dt = dtype_from_index(k);
+    SCOPED_TRACE(k);
+    auto a = astype(reshape(arange(6), {2, 3}), dt);
+    auto expect = [&](const array& out, const Shape& shape, std::vector<double> v) {
+      EXPECT_EQ(out.dtype(), dt);
+      EXPECT_EQ(out.shape(), shape);
+      if (dt == bool_) {
+        for (auto& x : v) x = x != 0;
+      }
+      EXPECT_EQ(check::values(out), v);
+    };
+    expect(flip(a, 1), {2, 3}, {2, 1, 0, 5, 4, 3});
+    expect(roll(a, 1, 1), {2, 3}, {2, 0, 1, 5, 3, 4});
+    expect(repeat(a, 2, 0), {4, 3}, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+    expect(tile(a, {1, 2}), {2, 6}, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+    expect(split(a, 3, 1)[1], {2, 1}, {1, 4});
+    expect(swapaxes(a, 0, 1), {3, 2}, {0, 3, 1, 4, 2, 5});
+    expect(pad(a, {{0, 1}, {1, 0}}), {3, 4}, {0, 0, 1, 2, 0, 3, 4, 5, 0, 0, 0, 0});
+    expect(pad(a, {0, 1}, array(1), "edge"), {3, 4}, {0, 1, 2, 2, 3, 4, 5, 5, 3, 4, 5, 5});
+    expect(pad(a, {{0, 0}, {2, 0}}, array(0), "reflect"), {2, 5}, {2, 1, 0, 1, 2, 5, 4, 3, 4, 5});
+  }
+}
+
+TEST(ShapeLayoutOps, Transforms) {
+  using V = std::vector<array>;
+  auto x = check::uniform({2, 3});
+  auto x3 = check::uniform({2, 3, 4});
+  std::vector<check::Fn> fns = {
+      [](const V& in) { return V{flatten(in[0])}; },
+      [](const V& in) { return V{flatten(in[0], 1, 2)}; },
+      [](const V& in) {
+        return V{unflatten(in[0], -1, {2, -1})};
+      },
+      [](const V& in) { return V{flip(in[0], 0)}; },
+      [](const V& in) { return V{flip(in[0])}; },
+      [](const V& in) { return V{swapaxes(in[0], 0, -1)}; },
+      [](const V& in) { return V{moveaxis(in[0], 0, 2)}; },
+      [](const V& in) { return split(in[0], 2, 2); },
+      [](const V& in) {
+        return split(in[0], Shape{1, 2}, 1);
+      },
+      [](const V& in) { return unstack(in[0], 1); },
+      [](const V& in) { return V{repeat(in[0], 2, 1)}; },
+      [](const V& in) { return V{repeat(in[0], 2)}; },
+      [](const V& in) {
+        return V{tile(in[0], {2, 1, 2})};
+      },
+      [](const V& in) { return V{roll(in[0], 1)}; },
+      [](const V& in) {
+        return V{roll(in[0], Shape{1, -1}, std::vector<int>{0, 2})};
+      },
+      [](const V& in) { return V{atleast_3d(in[0])}; },
+  };
+  for (size_t i = 0; i < fns.size(); ++i) {
+    SCOPED_TRACE(i);
+    check::grads(fns[i], {x3});
+    check::vmaps(fns[i], {x3});
+  }
+  auto mesh = [](const V& in) { return meshgrid({in[0], in[1]}); };
+  check::grads(mesh, {check::uniform({3}), check::uniform({2})});
+  check::grads([](const V& in) { return V{atleast_2d(in[0])}; }, {check::uniform({3})});
+  check::vmaps([](const V& in) { return V{flip(in[0], -1)}; }, {x});
+}
+
+// ---------------------------------------------------------------------------------------------
+// pad
+
+TEST(ShapePad, Constant) {
+  auto v = array({1, 2, 3});
+  expect_array<int32_t>(pad(v, 2), {7}, int32, {0, 0, 1, 2, 3, 0, 0});
+  expect_array<int32_t>(pad(v, {1, 0}, array(9)), {4}, int32, {9, 1, 2, 3});
+  auto m = array({1, 2, 3, 4}, {2, 2});
+  expect_array<int32_t>(pad(m, {{1, 0}, {0, 2}}, array(-1)), {3, 4}, int32,
+                        {-1, -1, -1, -1, 1, 2, -1, -1, 3, 4, -1, -1});
+  expect_array<int32_t>(pad(m, std::vector<int>{-1}, Shape{1}, Shape{0}), {2, 3}, int32,
+                        {0, 1, 2, 0, 3, 4});
+  // The pad value takes the array's dtype.
+  expect_array<int8_t>(pad(array({1, 2}, int8), 1, array(2.5f)), {4}, int8, {2, 1, 2, 2});
+  expect_array<float>(pad(array({1.0f}), 1, array({3}, {1, 1})), {3}, float32, {3.0f, 1.0f, 3.0f});
+  expect_array<int32_t>(pad(transpose(m), {0, 1}), {3, 3}, int32, {1, 3, 0, 2, 4, 0, 0, 0, 0});
+  EXPECT_EQ(pad(m, 0).id(), m.id());
+  expect_array<float>(pad(zeros({0}), 1), {2}, float32, {0.0f, 0.0f});
+}
+
+TEST(ShapePad, EdgeReflectSymmetric) {
+  auto v = array({1, 2, 3});
+  expect_array<int32_t>(pad(v, {2, 3}, array(0), "edge"), {8}, int32, {1, 1, 1, 2, 3, 3, 3, 3});
+  expect_array<int32_t>(pad(v, 2, array(0), "reflect"), {7}, int32, {3, 2, 1, 2, 3, 2, 1});
+  expect_array<int32_t>(pad(v, 2, array(0), "symmetric"), {7}, int32, {2, 1, 1, 2, 3, 3, 2});
+  // Widths larger than the axis reflect again (NumPy's results).
+  expect_array<int32_t>(pad(v, 5, array(0), "reflect"), {13}, int32,
+                        {2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2});
+  expect_array<int32_t>(pad(v, 4, array(0), "symmetric"), {11}, int32,
+                        {3, 3, 2, 1, 1, 2, 3, 3, 2, 1, 1});
+  expect_array<int32_t>(pad(array({5}), 2, array(0), "reflect"), {5}, int32, {5, 5, 5, 5, 5});
+  expect_array<int32_t>(pad(array({5}), {1, 2}, array(0), "symmetric"), {4}, int32, {5, 5, 5, 5});
+  auto m = array({1, 2, 3, 4, 5, 6}, {2, 3});
+  expect_array<int32_t>(pad(m, {{1, 1}, {1, 0}}, array(0), "reflect"), {4, 4}, int32,
+                        {5, 4, 5, 6, 2, 1, 2, 3, 5, 4, 5, 6, 2, 1, 2, 3});
+  expect_array<int32_t>(pad(m, {{0, 1}, {2, 1}}, array(0), "edge"), {3, 6}, int32,
+                        {1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6, 4, 4, 4, 5, 6, 6});
+  expect_array<int32_t>(pad(flip(m, 1), {0, 1}, array(0), "symmetric"), {3, 4}, int32,
+                        {3, 2, 1, 1, 6, 5, 4, 4, 6, 5, 4, 4});
+}
+
+TEST(ShapePad, Errors) {
+  auto m = zeros({2, 2});
+  EXPECT_INVALID(pad(m, 1, array(0), "wrap"),
+                 "[pad] Invalid padding mode \"wrap\": use \"constant\", \"edge\", \"reflect\" or "
+                 "\"symmetric\".");
+  EXPECT_INVALID(pad(m, -1),
+                 "[pad] Pad sizes must be non-negative, got low (-1,-1) and high (-1,-1).");
+  EXPECT_INVALID(pad(m, {{1, 1}, {1, 1}, {1, 1}}),
+                 "[pad] Expected 2 (low, high) pairs (or one for every axis) for an array of shape "
+                 "(2,2), got 3.");
+  EXPECT_INVALID(pad(m, std::vector<int>{0}, Shape{1, 1}, Shape{1}),
+                 "[pad] The axes (0), low pad sizes (1,1) and high pad sizes (1) must have the "
+                 "same length.");
+  EXPECT_INVALID(pad(m, std::vector<int>{0, -2}, Shape{1, 1}, Shape{1, 1}),
+                 "[pad] Invalid axes (0,-2) for an array with 2 dimensions: each must be in range "
+                 "and appear once.");
+  EXPECT_INVALID(pad(m, 1, array({1.0f, 2.0f})),
+                 "[pad] The pad value must be a single value, got shape (2).");
+  EXPECT_INVALID(pad(zeros({0, 2}), 1, array(0), "edge"),
+                 "[pad] Cannot pad axis 0 of size 0 with low 1 and high 1 in a mode that copies "
+                 "the array's values.");
+}
+
+TEST(ShapePad, Transforms) {
+  using V = std::vector<array>;
+  auto x = check::uniform({2, 3});
+  check::grads(
+      [](const V& in) {
+        return V{pad(in[0], {{1, 2}, {0, 1}}, in[1])};
+      },
+      {x, check::uniform({})});
+  for (auto mode : {"constant", "edge", "reflect", "symmetric"}) {
+    SCOPED_TRACE(mode);
+    auto f = [mode](const V& in) { return V{pad(in[0], {{1, 4}, {2, 0}}, array(0.5), mode)}; };
+    check::grads(f, {x});
+    check::vmaps(f, {x});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// as_strided, number_of_elements
+
+TEST(ShapeAsStrided, Values) {
+  auto a = arange(10);
+  auto w = as_strided(a, {3, 3}, {1, 1}, 0);
+  expect_array<int32_t>(w, {3, 3}, int32, {0, 1, 2, 1, 2, 3, 2, 3, 4});
+  expect_view_of(w, a);
+  expect_array<int32_t>(as_strided(a, {2, 3}, {4, 0}, 2), {2, 3}, int32, {2, 2, 2, 6, 6, 6});
+  expect_array<int32_t>(as_strided(a, {5}, {-2}, 9), {5}, int32, {9, 7, 5, 3, 1});
+  // Strides index the input's elements in row-major order, whatever its layout.
+  auto t = transpose(reshape(arange(6), {2, 3}));
+  expect_array<int32_t>(as_strided(t, {6}, {1}, 0), {6}, int32, {0, 3, 1, 4, 2, 5});
+  expect_array<int32_t>(as_strided(a, {0, 4}, {100, 100}, 50), {0, 4}, int32, {});
+  for (int k = 0; k < num_dtypes; ++k) {
+    auto dt = dtype_from_index(k);
+    auto out = as_strided(astype(arange(4), dt), {2, 2}, {1, 2}, 0);
+    EXPECT_EQ(out.dtype(), dt);
+    std::vector<double> expected{0, 2, 1, 3};
+    if (dt == bool_) expected = {0, 1, 1, 1};
+    EXPECT_EQ(check::values(out), expected);
+  }
+}
+
+TEST(ShapeAsStrided, Errors) {
+  auto a = arange(4);
+  EXPECT_INVALID(as_strided(a, {3}, {2}, 0),
+                 "[as_strided] The shape (3), strides (2) and offset 0 reach elements 0 to 4 of "
+                 "an array with 4 elements.");
+  EXPECT_INVALID(as_strided(a, {2}, {-1}, 0),
+                 "[as_strided] The shape (2), strides (-1) and offset 0 reach elements -1 to 0 of "
+                 "an array with 4 elements.");
+  EXPECT_INVALID(as_strided(a, {2, 2}, {1}, 0),
+                 "[as_strided] The shape (2,2) and strides (1) must have the same length.");
+  EXPECT_INVALID(as_strided(a, {-1}, {1}, 0),
+                 "[as_strided] Negative dimensions are not allowed, got shape (-1).");
+}
+
+TEST(ShapeAsStrided, Transforms) {
+  using V = std::vector<array>;
+  // Overlapping windows: the vjp adds up every read of an element.
+  auto f = [](const V& in) { return V{as_strided(in[0], {3, 3}, {1, 2}, 1)}; };
+  auto x = check::uniform({2, 4});
+  check::grads(f, {x});
+  check::vmaps(f, {x});
+  auto [outs, vjps] = vjp(f, {x}, {ones({3, 3}, float64)});
+  expect_array<double>(vjps[0], {2, 4}, float64, {0, 1, 1, 2, 1, 2, 1, 1});
+  // The adjoint's own rules (grad of grad, vmap of grad).
+  auto g = [&](const V& in) { return vjp(f, {in[0]}, {in[1]}).second; };
+  check::grads(g, {x, check::uniform({3, 3})});
+  check::vmaps(g, {x, check::uniform({3, 3})});
+}
+
+TEST(ShapeNumberOfElements, Values) {
+  auto a = zeros({2, 3, 4});
+  expect_array<int32_t>(number_of_elements(a, {0, 2}, false), {}, int32, {8});
+  expect_array<float>(number_of_elements(a, {-1}, true, float32), {}, float32, {0.25f});
+  expect_array<int32_t>(number_of_elements(a, {}, false), {}, int32, {1});
+  expect_array<float16_t>(number_of_elements(a, {0, 1, 2}, false, float16), {}, float16,
+                          {float16_t(24.0f)});
+  expect_array<int32_t>(number_of_elements(zeros({0, 3}), {0, 1}, false), {}, int32, {0});
+  EXPECT_INVALID(number_of_elements(a, {3}, false),
+                 "[number_of_elements] Invalid axis 3 for an array with 3 dimensions.");
+}
+
+TEST(ShapeNumberOfElements, Transforms) {
+  using V = std::vector<array>;
+  auto f = [](const V& in) { return V{in[0] * number_of_elements(in[0], {0}, true, float64)}; };
+  auto x = check::uniform({2, 3});
+  check::grads(f, {x});
+  check::vmaps(f, {x});
+  // Under vmap the count is of the per-example shape.
+  auto n = vmap([](const array& y) {
+    return number_of_elements(y, {0, 1}, false);
+  })(zeros({5, 2, 3}));
+  expect_array<int32_t>(n, {5}, int32, {6, 6, 6, 6, 6});
 }

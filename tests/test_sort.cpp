@@ -172,6 +172,12 @@ TEST(Sort, RadixPathsMatchStableSort) {
     auto z7 = std::find(ib.begin(), ib.end(), 7u), z9 = std::find(ib.begin(), ib.end(), 9u);
     EXPECT_LT(z7, z9);
   }
+  // Equal keys need no pass at all.
+  int big = 1 << 18;
+  std::vector<uint32_t> iota(big);
+  std::iota(iota.begin(), iota.end(), 0u);
+  EXPECT_EQ(values<uint32_t>(argsort(full({big}, 2.0f))), iota);
+  EXPECT_EQ(values<float>(sort(full({big}, 2.0f))), std::vector<float>(big, 2.0f));
   // Many long lines, sorted along a non-last axis.
   auto m = astype(check::uniform({20000, 3}, -5, 5, 9), float32);
   auto sm = sort(m, 0);

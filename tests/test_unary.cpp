@@ -18,6 +18,7 @@
 
 #include "backend/cpu/unary_ops.h"
 #include "mlx/mlx.h"
+#include "ops/ops.h"
 
 using namespace mlx::core;
 
@@ -240,6 +241,14 @@ TEST(UnaryExact, AbsSignSquareKeepIntegerDtypes) {
   expect_array<int32_t>(abs(i32), {3}, int32, {7, 0, 9});
   auto i16 = array({-300, 200}, int16);
   expect_array<int16_t>(square(i16), {2}, int16, {int16_t(90000 - 65536), int16_t(40000 - 65536)});
+  auto u8 = array({0, 7, 200}, uint8);
+  expect_array<uint8_t>(abs(u8), {3}, uint8, {0, 7, 200});
+  expect_array<uint8_t>(sign(u8), {3}, uint8, {0, 1, 1});
+  expect_array<uint8_t>(square(u8), {3}, uint8, {0, 49, 64});  // 40000 mod 256
+  auto u32 = array({0u, 3u, 70000u}, uint32);
+  expect_array<uint32_t>(abs(u32), {3}, uint32, {0, 3, 70000});
+  expect_array<uint32_t>(sign(u32), {3}, uint32, {0, 1, 1});
+  expect_array<uint32_t>(square(u32), {3}, uint32, {0, 9, 605032704u});  // 4.9e9 mod 2^32
   auto b = array({true, false});
   expect_array<bool>(abs(b), {2}, bool_, {true, false});
   expect_array<bool>(sign(b), {2}, bool_, {true, false});
@@ -439,6 +448,16 @@ TEST(UnaryErf, ErfOfSpecials) {
 }
 
 // ---- errors ----
+
+TEST(UnaryErrors, KernelMissingForAHandBuiltPrimitive) {
+  // Only a hand-built primitive can ask for a kernel the builders never request.
+  auto x = array({1.0f});
+  auto bad =
+      array(x.shape(), float32,
+            std::make_shared<Unary>(default_stream(default_device()), UnaryOp::BitwiseInvert), {x});
+  EXPECT_EQ(error_of([&] { bad.eval(); }),
+            "[BitwiseInvert] No CPU kernel for inputs of type float32.");
+}
 
 TEST(UnaryErrors, Messages) {
   auto z = array({complex64_t(1, 1)});

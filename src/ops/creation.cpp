@@ -1,7 +1,10 @@
-// Creation and conversion: arange, linspace, full/zeros/ones (and *_like), eye, tri, astype, copy.
+// Creation and conversion: arange, linspace, full/zeros/ones (and *_like), eye, tri, the window
+// functions, astype, copy.
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <sstream>
+#include <vector>
 
 #include "ops/ops.h"
 
@@ -150,6 +153,44 @@ array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
 array tri(int n, int m, int k, Dtype type, StreamOrDevice s) {
   check_matrix(n, m, "tri");
   return array({n, m}, type, std::make_shared<Tri>(to_stream(s), k), {});
+}
+
+namespace {
+
+// NumPy's window definitions, evaluated in double and rounded once to float32; w gets the
+// position x = n / (M - 1) in [0, 1].
+template <typename F>
+array window(int M, F w) {
+  if (M < 1) {
+    return array({}, float32);
+  }
+  std::vector<float> v(M);
+  for (int n = 0; n < M; ++n) {
+    v[n] = M == 1 ? 1.0f : static_cast<float>(w(static_cast<double>(n) / (M - 1)));
+  }
+  return array(v.begin(), {M}, float32);
+}
+
+constexpr double kTwoPi = 2 * std::numbers::pi;
+
+}  // namespace
+
+array hanning(int M, StreamOrDevice) {
+  return window(M, [](double x) { return 0.5 - 0.5 * std::cos(kTwoPi * x); });
+}
+
+array hamming(int M, StreamOrDevice) {
+  return window(M, [](double x) { return 0.54 - 0.46 * std::cos(kTwoPi * x); });
+}
+
+array bartlett(int M, StreamOrDevice) {
+  return window(M, [](double x) { return 1.0 - std::abs(2.0 * x - 1.0); });
+}
+
+array blackman(int M, StreamOrDevice) {
+  return window(M, [](double x) {
+    return 0.42 - 0.5 * std::cos(kTwoPi * x) + 0.08 * std::cos(2 * kTwoPi * x);
+  });
 }
 
 // ---- derivative and batching rules ----

@@ -1,5 +1,6 @@
 // Shape ops: the views (reshape, transpose, expand_dims, squeeze, broadcast_to, broadcast_arrays,
-// slice) and the ones that copy (contiguous, concatenate, stack).
+// slice, view, as_strided), the ones that copy (contiguous, concatenate, stack) and
+// number_of_elements. Ops built from these are in layout.cpp and pad.cpp.
 #include <algorithm>
 #include <numeric>
 #include <sstream>
@@ -341,6 +342,86 @@ array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
 
 array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
 
+array view(const array& a, const Dtype& dtype, StreamOrDevice s) {
+  if (a.dtype() == dtype) {
+    return a;
+  }
+  auto shape = a.shape();
+  size_t in_size = a.itemsize(), out_size = size_of(dtype);
+  if (in_size != out_size) {
+    if (a.ndim() == 0) {
+      std::ostringstream msg;
+      msg << "[view] Cannot view a scalar of " << a.dtype() << " (" << in_size << " bytes) as "
+          << dtype << " (" << out_size << " bytes): the item sizes must match.";
+      throw std::invalid_argument(msg.str());
+    }
+    int64_t bytes = static_cast<int64_t>(shape.back()) * static_cast<int64_t>(in_size);
+    if (bytes % static_cast<int64_t>(out_size) != 0) {
+      std::ostringstream msg;
+      msg << "[view] Cannot view an array of shape " << a.shape() << " and dtype " << a.dtype()
+          << " as " << dtype << ": its last axis has " << bytes
+          << " bytes, not a multiple of the item size " << out_size << ".";
+      throw std::invalid_argument(msg.str());
+    }
+    shape.back() = safe_cast(bytes / static_cast<int64_t>(out_size));
+  }
+  return array(std::move(shape), dtype, std::make_shared<View>(to_stream(s), dtype), {a});
+}
+
+// The strides and offset index `a`'s elements in row-major order; every element the view can
+// reach must be one of them, so no input gives a view outside the buffer.
+array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrDevice s) {
+  if (shape.size() != strides.size()) {
+    std::ostringstream msg;
+    msg << "[as_strided] The shape " << shape << " and strides " << strides
+        << " must have the same length.";
+    throw std::invalid_argument(msg.str());
+  }
+  int64_t lo = static_cast<int64_t>(offset), hi = lo;
+  bool empty = false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < 0) {
+      std::ostringstream msg;
+      msg << "[as_strided] Negative dimensions are not allowed, got shape " << shape << ".";
+      throw std::invalid_argument(msg.str());
+    }
+    empty = empty || shape[i] == 0;
+    int64_t reach = (static_cast<int64_t>(shape[i]) - 1) * strides[i];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  if (!empty && (lo < 0 || hi >= static_cast<int64_t>(a.size()))) {
+    std::ostringstream msg;
+    msg << "[as_strided] The shape " << shape << ", strides " << strides << " and offset " << offset
+        << " reach elements " << lo << " to " << hi << " of an array with " << a.size()
+        << " elements.";
+    throw std::invalid_argument(msg.str());
+  }
+  auto dtype = a.dtype();
+  auto out_shape = shape;
+  return array(std::move(out_shape), dtype,
+               std::make_shared<AsStrided>(to_stream(s), std::move(shape), std::move(strides),
+                                           empty ? 0 : static_cast<int64_t>(offset)),
+               {std::move(a)});
+}
+
+array number_of_elements(const array& a, std::vector<int> axes, bool inverted, Dtype dtype,
+                         StreamOrDevice s) {
+  int nd = static_cast<int>(a.ndim());
+  for (auto& ax : axes) {
+    int norm = ax < 0 ? ax + nd : ax;
+    if (norm < 0 || norm >= nd) {
+      std::ostringstream msg;
+      msg << "[number_of_elements] Invalid axis " << ax << " for an array with " << nd
+          << " dimensions.";
+      throw std::invalid_argument(msg.str());
+    }
+    ax = norm;
+  }
+  return array({}, dtype,
+               std::make_shared<NumberOfElements>(to_stream(s), std::move(axes), inverted, dtype),
+               {a});
+}
+
 // ---- derivative and batching rules ----
 
 std::vector<array> Reshape::vjp(const std::vector<array>& primals,
@@ -474,6 +555,109 @@ std::pair<std::vector<array>, std::vector<int>> Squeeze::vmap(const std::vector<
                                                               const std::vector<int>& axes) {
   auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
   return {{squeeze(x, shifted(std::get<0>(state_)), stream())}, {0}};
+}
+
+// A bit reinterpretation has a derivative only as the identity on bits between dtypes of one
+// size (the cotangent is viewed back); across item sizes the elements do not correspond.
+std::vector<array> View::vjp(const std::vector<array>& primals,
+                             const std::vector<array>& cotangents, const std::vector<int>&,
+                             const std::vector<array>&) {
+  if (primals[0].itemsize() != size_of(std::get<0>(state_))) {
+    throw std::invalid_argument("[view] No vjp for a view between dtypes of different sizes.");
+  }
+  return {view(cotangents[0], primals[0].dtype(), stream())};
+}
+std::vector<array> View::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                             const std::vector<int>&) {
+  auto dtype = std::get<0>(state_);
+  if (primals[0].itemsize() != size_of(dtype)) {
+    throw std::invalid_argument("[view] No jvp for a view between dtypes of different sizes.");
+  }
+  return {view(tangents[0], dtype, stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> View::vmap(const std::vector<array>& inputs,
+                                                           const std::vector<int>& axes) {
+  // The last axis is rescaled, so the batch axis must not be it.
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  return {{view(x, std::get<0>(state_), stream())}, {0}};
+}
+
+std::vector<array> AsStrided::vjp(const std::vector<array>& primals,
+                                  const std::vector<array>& cotangents, const std::vector<int>&,
+                                  const std::vector<array>&) {
+  auto& [shape, strides, offset] = state_;
+  auto& ct = cotangents[0];
+  return {array(primals[0].shape(), ct.dtype(),
+                std::make_shared<AsStridedAdd>(stream(), primals[0].shape(), strides, offset),
+                {ct})};
+}
+std::vector<array> AsStrided::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                  const std::vector<int>&) {
+  auto& [shape, strides, offset] = state_;
+  return {as_strided(tangents[0], shape, strides, static_cast<size_t>(offset), stream())};
+}
+// Each batch element's values are one block of the batch-first input's row-major order.
+std::pair<std::vector<array>, std::vector<int>> AsStrided::vmap(const std::vector<array>& inputs,
+                                                                const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  auto [shape, strides, offset] = state_;
+  int64_t block = x.shape(0) == 0 ? 0 : static_cast<int64_t>(x.size()) / x.shape(0);
+  shape.insert(shape.begin(), x.shape(0));
+  strides.insert(strides.begin(), block);
+  return {{as_strided(x, shape, strides, static_cast<size_t>(offset), stream())}, {0}};
+}
+
+std::vector<array> AsStridedAdd::vjp(const std::vector<array>& primals,
+                                     const std::vector<array>& cotangents, const std::vector<int>&,
+                                     const std::vector<array>&) {
+  auto& [shape, strides, offset] = state_;
+  return {as_strided(cotangents[0], primals[0].shape(), strides, static_cast<size_t>(offset),
+                     stream())};
+}
+std::vector<array> AsStridedAdd::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+                                     const std::vector<int>&) {
+  auto& [shape, strides, offset] = state_;
+  auto& t = tangents[0];
+  return {array(shape, t.dtype(), std::make_shared<AsStridedAdd>(stream(), shape, strides, offset),
+                {t})};
+}
+std::pair<std::vector<array>, std::vector<int>> AsStridedAdd::vmap(const std::vector<array>& inputs,
+                                                                   const std::vector<int>& axes) {
+  auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
+  auto [shape, strides, offset] = state_;
+  int64_t block = 1;
+  for (auto d : shape) {
+    block *= d;
+  }
+  shape.insert(shape.begin(), x.shape(0));
+  strides.insert(strides.begin(), block);
+  auto out_shape = shape;
+  return {
+      {array(std::move(out_shape), x.dtype(),
+             std::make_shared<AsStridedAdd>(stream(), std::move(shape), std::move(strides), offset),
+             {x})},
+      {0}};
+}
+
+// The count depends on the shape alone: a constant for every transform.
+std::vector<array> NumberOfElements::vjp(const std::vector<array>& primals,
+                                         const std::vector<array>&, const std::vector<int>&,
+                                         const std::vector<array>&) {
+  return {zeros_like(primals[0], stream())};
+}
+std::vector<array> NumberOfElements::jvp(const std::vector<array>&, const std::vector<array>&,
+                                         const std::vector<int>&) {
+  return {zeros({}, std::get<2>(state_), stream())};
+}
+std::pair<std::vector<array>, std::vector<int>> NumberOfElements::vmap(
+    const std::vector<array>& inputs, const std::vector<int>& axes) {
+  auto [counted, inverted, dtype] = state_;
+  for (auto& ax : counted) {
+    ax += axes[0] >= 0 && ax >= axes[0] ? 1 : 0;
+  }
+  auto n = number_of_elements(inputs[0], counted, inverted, dtype, stream());
+  int batch = axes[0] >= 0 ? inputs[0].shape(axes[0]) : 1;
+  return {{broadcast_to(n, {batch}, stream())}, {0}};
 }
 
 std::vector<array> Contiguous::vjp(const std::vector<array>&, const std::vector<array>& cotangents,

@@ -68,6 +68,53 @@ class Squeeze : public PrimitiveWithParams<UnaryPrimitive, std::vector<int>> {
   MLX_TRANSFORM_RULES()
 };
 
+// Reinterprets the input's bits as the output's dtype; a view of row-contiguous inputs (of any
+// layout when the itemsizes match).
+class View : public PrimitiveWithParams<UnaryPrimitive, Dtype> {
+ public:
+  View(Stream s, Dtype dtype) : PrimitiveWithParams(s, dtype) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "View"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// A view of the input's elements in row-major order (copied first when the input is not
+// row-contiguous) with the given strides and offset, in elements; the builder checks the bounds.
+class AsStrided : public PrimitiveWithParams<UnaryPrimitive, Shape, Strides, int64_t> {
+ public:
+  AsStrided(Stream s, Shape shape, Strides strides, int64_t offset)
+      : PrimitiveWithParams(s, std::move(shape), std::move(strides), offset) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "AsStrided"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// The adjoint of AsStrided: adds each input element into the (row-major, zero-initialised)
+// output of the given shape at the position AsStrided would have read it from.
+class AsStridedAdd : public PrimitiveWithParams<UnaryPrimitive, Shape, Strides, int64_t> {
+ public:
+  AsStridedAdd(Stream s, Shape shape, Strides strides, int64_t offset)
+      : PrimitiveWithParams(s, std::move(shape), std::move(strides), offset) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "AsStridedAdd"; }
+  MLX_TRANSFORM_RULES()
+};
+
+// The product of the input's dims over the given (non-negative) axes, or its inverse, read
+// from the input's shape when evaluated.
+class NumberOfElements : public PrimitiveWithParams<UnaryPrimitive, std::vector<int>, bool, Dtype> {
+ public:
+  NumberOfElements(Stream s, std::vector<int> axes, bool inverted, Dtype dtype)
+      : PrimitiveWithParams(s, std::move(axes), inverted, dtype) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "NumberOfElements"; }
+  MLX_TRANSFORM_RULES()
+};
+
 // ---- shape family: copies ----
 
 // Shares the input when its layout (known only once it is computed) is already row-contiguous,

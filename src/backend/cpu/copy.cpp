@@ -37,7 +37,7 @@ void convert_tile(const void* const* in, void* out, size_t n) {
 // the copy goes by square blocks instead, gathered into a tile whose input lines stay in cache.
 constexpr int64_t kBlock = 32;
 
-// The input's last dim moves through memory faster than its second-to-last.
+// The input's last dim moves through memory slower than its second-to-last.
 bool is_transposed(const Layout& l) {
   size_t nd = l.shape.size();
   if (nd < 2) {
@@ -57,6 +57,72 @@ void gather_block(const U* src, int64_t sr, int64_t sc, int64_t rows, int64_t co
       t[i * cols + j] = src[i * sr + j * sc];
     }
   }
+}
+
+// dst[i * dr + j] = src[i * sr + j * sc] for an 8 x 8 block (or the corner of one), read along
+// the source's faster dim into registers and written along the destination's rows.
+template <typename U>
+void transpose_block(const U* src, int64_t sr, int64_t sc, U* dst, int64_t dr, int64_t rows,
+                     int64_t cols) {
+  U b[8][8];
+  if (rows == 8 && cols == 8) {
+    for (int j = 0; j < 8; ++j) {
+      for (int i = 0; i < 8; ++i) {
+        b[i][j] = src[i * sr + j * sc];
+      }
+    }
+    for (int i = 0; i < 8; ++i) {
+      for (int j = 0; j < 8; ++j) {
+        dst[i * dr + j] = b[i][j];
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      dst[i * dr + j] = src[i * sr + j * sc];
+    }
+  }
+}
+
+// A same-dtype copy of a transposed layout, straight into the row-major output: super-tiles of
+// kSuper x kSuper (one parallel task each) walked in 16 x 16 tiles of 8 x 8 blocks. Small tiles
+// keep the few source lines a tile reads from competing for the same cache sets when the source
+// rows are a power of two apart, and the super-tiles bound the pages a task touches.
+template <typename U>
+void transpose_copy(const array& in, const Layout& l, U* dst) {
+  constexpr int64_t kSuper = 256, kTile = 16, kB = 8;
+  size_t nd = l.shape.size();
+  int64_t n_rows = l.shape[nd - 2], n_cols = l.shape[nd - 1];
+  int64_t sr = l.strides[0][nd - 2], sc = l.strides[0][nd - 1];
+  int64_t row_tiles = (n_rows + kSuper - 1) / kSuper, col_tiles = (n_cols + kSuper - 1) / kSuper;
+  size_t matrices = l.rows() / static_cast<size_t>(n_rows);
+  size_t tasks = matrices * static_cast<size_t>(row_tiles * col_tiles);
+  size_t grain = std::max<size_t>(1, kElementwiseGrain / (kSuper * kSuper));
+  const U* src = in.data<U>();
+  parallel_for(tasks, grain, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      size_t m = task / static_cast<size_t>(row_tiles * col_tiles);
+      int64_t t = static_cast<int64_t>(task % static_cast<size_t>(row_tiles * col_tiles));
+      int64_t r_lo = t / col_tiles * kSuper, c_lo = t % col_tiles * kSuper;
+      int64_t r_hi = std::min(n_rows, r_lo + kSuper), c_hi = std::min(n_cols, c_lo + kSuper);
+      int64_t base = 0;
+      for_each_row<1>(l, m * static_cast<size_t>(n_rows), m * static_cast<size_t>(n_rows) + 1,
+                      [&](size_t, const std::array<int64_t, 1>& o) { base = o[0]; });
+      U* out = dst + static_cast<int64_t>(m) * n_rows * n_cols;
+      for (int64_t r0 = r_lo; r0 < r_hi; r0 += kTile) {
+        for (int64_t c0 = c_lo; c0 < c_hi; c0 += kTile) {
+          int64_t r_end = std::min(r_hi, r0 + kTile), c_end = std::min(c_hi, c0 + kTile);
+          for (int64_t j = c0; j < c_end; j += kB) {
+            for (int64_t i = r0; i < r_end; i += kB) {
+              transpose_block(src + base + i * sr + j * sc, sr, sc, out + i * n_cols + j, n_cols,
+                              std::min(kB, r_end - i), std::min(kB, c_end - j));
+            }
+          }
+        }
+      }
+    }
+  });
 }
 
 // Bands of kBlock rows of the (collapsed) layout, each in kBlock x kBlock blocks, converted by
@@ -108,6 +174,11 @@ void copy_blocked(const array& in, const Layout& l, TileFn fn, char* dst, size_t
 
 }  // namespace
 
+bool is_transposed(const array& in) {
+  return in.data_size() != 1 && !in.flags().row_contiguous &&
+         is_transposed(collapse(in.shape(), {in.strides()}));
+}
+
 TileFn convert_kernel(Dtype from, Dtype to) {
   if (auto fn = convert_simd_kernel(from, to)) {
     return fn;
@@ -127,6 +198,18 @@ void copy_to_contiguous(const array& in, array& out) {
   TileFn fn = convert_kernel(in.dtype(), out.dtype());
   if (in.data_size() != 1 && !in.flags().row_contiguous) {
     auto l = collapse(in.shape(), {in.strides()});
+    if (is_transposed(l) && in.dtype() == out.dtype()) {
+      switch (in.itemsize()) {
+        case 1:
+          return transpose_copy(in, l, out.data<uint8_t>());
+        case 2:
+          return transpose_copy(in, l, out.data<uint16_t>());
+        case 4:
+          return transpose_copy(in, l, out.data<uint32_t>());
+        default:
+          return transpose_copy(in, l, out.data<uint64_t>());
+      }
+    }
     if (is_transposed(l)) {
       copy_blocked(in, l, fn, out.data<char>(), out.itemsize());
       return;

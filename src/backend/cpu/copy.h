@@ -11,6 +11,11 @@ namespace mlx::core::cpu {
 // differ (a reshape).
 void copy_to_contiguous(const array& in, array& out);
 
+// Whether reading `in` in row-major order would step through memory by a larger stride along
+// its innermost dim than along the one before it (a transpose): copy_to_contiguous copies such
+// inputs by blocks, several times faster than gathering them element by element.
+bool is_transposed(const array& in);
+
 // The tile kernel converting elements of dtype `from` to dtype `to` (a copy when they are
 // equal), with the semantics of astype.
 TileFn convert_kernel(Dtype from, Dtype to);

@@ -476,27 +476,93 @@ template <typename T>
 using ArgValue = std::conditional_t<kIsHalf<T>, float, T>;
 
 // Whether v beats the best so far b: strictly better, so that the first of equal values stays;
-// a NaN beats every number and nothing beats a NaN, so the first NaN wins.
+// a NaN beats every number and nothing beats a NaN, so the first NaN wins. Branch-free, so that
+// the column scan vectorises.
 template <ArgReduceOp op, typename V>
 inline bool arg_better(V v, V b) {
+  bool better = op == ArgReduceOp::ArgMax ? b < v : v < b;
   if constexpr (std::is_floating_point_v<V>) {
-    if (b != b) {
-      return false;
+    better = better | ((v != v) & (b == b));
+  }
+  return better;
+}
+
+// The index of the first of p[0], p[stride], ... (n of them) that equals the extreme m (or is
+// NaN when m is). Blocks are tested whole (a loop without an exit, which vectorises) before the
+// hit is located.
+template <typename T, typename V>
+uint32_t arg_find(const T* p, size_t n, V m) {
+  constexpr size_t kFindBlock = 64;
+  bool nan = false;
+  if constexpr (std::is_floating_point_v<V>) {
+    nan = m != m;
+  }
+  auto hit = [&](size_t i) {
+    V v = static_cast<V>(p[i]);
+    if constexpr (std::is_floating_point_v<V>) {
+      return nan ? v != v : v == m;
+    } else {
+      return v == m;
     }
-    if (v != v) {
-      return true;
+  };
+  size_t i = 0;
+  for (; i + kFindBlock <= n; i += kFindBlock) {
+    // Counting (rather than or-ing bools) is what the compiler vectorises.
+    int hits = 0;
+    if constexpr (std::is_floating_point_v<V>) {
+      if (nan) {
+        for (size_t k = 0; k < kFindBlock; ++k) {
+          V v = static_cast<V>(p[i + k]);
+          hits += v != v;
+        }
+        if (hits) {
+          break;
+        }
+        continue;
+      }
+    }
+    for (size_t k = 0; k < kFindBlock; ++k) {
+      hits += static_cast<V>(p[i + k]) == m;
+    }
+    if (hits) {
+      break;
     }
   }
-  return op == ArgReduceOp::ArgMax ? b < v : v < b;
+  for (; i < n; ++i) {
+    if (hit(i)) {
+      break;
+    }
+  }
+  return static_cast<uint32_t>(i);
 }
 
 // out[j] = the index along the axis (n values, `stride` apart) of the best of the j-th of
-// `count` outputs, the outputs `step` apart. Adjacent outputs (step 1) are scanned together
-// row by row, so that a reduction over a non-contiguous axis reads memory in order.
+// `count` outputs, the outputs `step` apart.
 template <ArgReduceOp op, typename T>
 void arg_runs(const T* p, size_t n, int64_t stride, size_t count, int64_t step, uint32_t* out) {
   using V = ArgValue<T>;
-  if (count == 1 || stride == 1 || step != 1) {
+  if (stride == 1 && !std::is_same_v<T, complex64_t>) {
+    // Contiguous runs: the extreme value at reduction speed (SIMD for floats), then the first
+    // index holding it, which is the first best one.
+    constexpr ReduceOp rop = op == ArgReduceOp::ArgMax ? ReduceOp::Max : ReduceOp::Min;
+    for (size_t j = 0; j < count; ++j) {
+      const T* q = p + static_cast<int64_t>(j) * step;
+      V m;
+      if constexpr (kIsSimdType<T>) {
+        static const SimdReduce<T> simd = simd_reduce<T>(rop);
+        if (simd.run) {
+          m = static_cast<V>(simd.run(q, n));
+        } else {
+          m = KernelsOf<rop, T, V, T>::run(q, n, 1);
+        }
+      } else {
+        m = KernelsOf<rop, T, V, T>::run(q, n, 1);
+      }
+      out[j] = arg_find(q, n, m);
+    }
+    return;
+  }
+  if (count == 1 || step != 1) {
     for (size_t j = 0; j < count; ++j) {
       const T* q = p + static_cast<int64_t>(j) * step;
       V best = static_cast<V>(q[0]);
@@ -512,24 +578,28 @@ void arg_runs(const T* p, size_t n, int64_t stride, size_t count, int64_t step, 
     }
     return;
   }
+  // Adjacent outputs (step 1) over a strided axis: scanned together row by row, so that memory
+  // is read in order, with the running best of each output in a block.
   constexpr size_t kBlock = 256;
   V best[kBlock];
+  uint32_t idx[kBlock];
   for (size_t j0 = 0; j0 < count; j0 += kBlock) {
     const size_t m = std::min(kBlock, count - j0);
     for (size_t j = 0; j < m; ++j) {
       best[j] = static_cast<V>(p[j0 + j]);
-      out[j0 + j] = 0;
+      idx[j] = 0;
     }
     for (size_t i = 1; i < n; ++i) {
       const T* row = p + static_cast<int64_t>(i) * stride + j0;
+      const uint32_t ii = static_cast<uint32_t>(i);
       for (size_t j = 0; j < m; ++j) {
         V v = static_cast<V>(row[j]);
-        if (arg_better<op>(v, best[j])) {
-          best[j] = v;
-          out[j0 + j] = static_cast<uint32_t>(i);
-        }
+        bool take = arg_better<op>(v, best[j]);
+        best[j] = take ? v : best[j];
+        idx[j] = take ? ii : idx[j];
       }
     }
+    std::copy_n(idx, m, out + j0);
   }
 }
 

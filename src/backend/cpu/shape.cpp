@@ -1,5 +1,6 @@
 // The shape family on the CPU: the views (Reshape when the strides allow, Broadcast, Slice,
-// Transpose, ExpandDims, Squeeze) share their input's buffer; Contiguous and Concatenate copy.
+// Transpose, ExpandDims, Squeeze, View, AsStrided) share their input's buffer; Contiguous and
+// Concatenate copy; AsStridedAdd accumulates; NumberOfElements reads the input's shape.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "backend/cpu/copy.h"
 #include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
+#include "core/dtype_utils.h"
 #include "ops/ops.h"
 
 namespace mlx::core {
@@ -66,6 +68,16 @@ std::optional<Strides> reshape_strides(const array& in, const Shape& out_shape) 
     ni = nj;
   }
   return strides;
+}
+
+array contiguous_copy(const array& in) {
+  array tmp(in.shape(), in.dtype(), nullptr, {});
+  cpu::copy_to_contiguous(in, tmp);
+  return tmp;
+}
+
+array row_contiguous(const array& in) {
+  return in.flags().row_contiguous ? in : contiguous_copy(in);
 }
 
 template <size_t N>
@@ -268,6 +280,59 @@ void Concatenate::eval_cpu(const std::vector<array>& inputs, array& out) {
     }
     offset += in.shape()[axis] * out.strides()[axis];
   }
+}
+
+void View::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& in = inputs[0];
+  if (in.itemsize() == out.itemsize()) {
+    out.copy_shared_buffer(in);
+    return;
+  }
+  // A first element misaligned for the new dtype would be read through a misaligned pointer.
+  bool aligned = in.offset() % static_cast<int64_t>(out.itemsize()) == 0;
+  share_view(aligned ? row_contiguous(in) : contiguous_copy(in), out, row_major(out.shape()), 0);
+}
+
+void AsStrided::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& [shape, strides, offset] = state_;
+  share_view(row_contiguous(inputs[0]), out, strides, offset);
+}
+
+// Sequential: positions may repeat, and each must add up every element that reads it.
+void AsStridedAdd::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& [shape, strides, offset] = state_;
+  auto& in = inputs[0];
+  out.set_data(allocator::malloc(out.nbytes()));
+  std::memset(out.data<void>(), 0, out.nbytes());
+  if (in.size() == 0) {
+    return;
+  }
+  auto l = cpu::collapse(in.shape(), {in.strides(), strides});
+  int64_t in_st = l.strides[0].back(), out_st = l.strides[1].back();
+  dispatch_dtype(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = in.data<T>();
+    T* dst = out.data<T>() + offset;
+    cpu::for_each_row<2>(l, 0, l.rows(), [&](size_t, const std::array<int64_t, 2>& offs) {
+      for (int64_t k = 0; k < static_cast<int64_t>(l.inner()); ++k) {
+        T& d = dst[offs[1] + k * out_st];
+        d = static_cast<T>(d + src[offs[0] + k * in_st]);
+      }
+    });
+  });
+}
+
+void NumberOfElements::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& [axes, inverted, dtype] = state_;
+  double n = 1;
+  for (int ax : axes) {
+    n *= inputs[0].shape(ax);
+  }
+  out.set_data(allocator::malloc(out.nbytes()));
+  dispatch_dtype(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    *out.data<T>() = detail::cast_value<T>(inverted ? 1.0 / n : n);
+  });
 }
 
 }  // namespace mlx::core

@@ -1,14 +1,12 @@
 // Softmax and logsumexp over the last axis on the CPU: one fused pass per row (its max, the sum
 // of exp(x - max), then the scaling or the log), rows spread over the pool. A row is read from
-// memory once; the later passes find it in cache. float32 rows use Highway's vector exp,
-// compiled once per target and chosen at run time; other dtypes take a scalar loop (half floats
+// memory once; the later passes find it in cache. float32 rows use a vector exp, compiled once
+// per target and chosen at run time; other dtypes take a scalar loop (half floats
 // in float32).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/softmax.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-// After highway.h, once per target.
-#include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
 #include <cmath>
@@ -56,7 +54,31 @@ float RowMax(const float* p, size_t n) {
   return m;
 }
 
-// The sum of exp(p[i] - m), also stored to out[i] when out is not null.
+// exp(x) for x <= 0 (not NaN): Cody-Waite reduction by ln 2 and a degree-6 polynomial, within
+// two ulps; below -87.3 (where float32 goes subnormal) it gives 0. Leaner than Highway's general
+// Exp, which also handles large and NaN inputs that softmax never passes (rows whose max is not
+// finite are answered without it).
+template <class D, class V>
+HWY_INLINE V ExpNonPositive(D d, V x) {
+  const hn::RebindToSigned<D> di;
+  const auto lo = hn::Set(d, -87.3f);
+  const auto xc = hn::Max(x, lo);
+  const auto k = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
+  auto r = hn::MulAdd(k, hn::Set(d, -0.693359375f), xc);
+  r = hn::MulAdd(k, hn::Set(d, 2.12194440e-4f), r);
+  auto p = hn::Set(d, 1.0f / 720);
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+  const auto scale =
+      hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, k), hn::Set(di, 127))));
+  return hn::IfThenZeroElse(hn::Lt(x, lo), hn::Mul(p, scale));
+}
+
+// The sum of exp(p[i] - m) for a finite m, also stored to out[i] when out is not null.
 template <bool kStore>
 float SumExp(const float* p, size_t n, float m, float* out) {
   const hn::ScalableTag<float> d;
@@ -65,8 +87,8 @@ float SumExp(const float* p, size_t n, float m, float* out) {
   auto s0 = hn::Zero(d), s1 = hn::Zero(d);
   size_t i = 0;
   for (; i + 2 * N <= n; i += 2 * N) {
-    auto e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm));
-    auto e1 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + N), vm));
+    auto e0 = ExpNonPositive(d, hn::Sub(hn::LoadU(d, p + i), vm));
+    auto e1 = ExpNonPositive(d, hn::Sub(hn::LoadU(d, p + i + N), vm));
     if constexpr (kStore) {
       hn::StoreU(e0, d, out + i);
       hn::StoreU(e1, d, out + i + N);
@@ -75,7 +97,7 @@ float SumExp(const float* p, size_t n, float m, float* out) {
     s1 = hn::Add(s1, e1);
   }
   for (; i + N <= n; i += N) {
-    auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm));
+    auto e = ExpNonPositive(d, hn::Sub(hn::LoadU(d, p + i), vm));
     if constexpr (kStore) {
       hn::StoreU(e, d, out + i);
     }
@@ -84,7 +106,8 @@ float SumExp(const float* p, size_t n, float m, float* out) {
   if (i < n) {
     // The tail as one masked vector, so that every element takes the same exp.
     const auto mask = hn::FirstN(d, n - i);
-    auto e = hn::IfThenElseZero(mask, hn::Exp(d, hn::Sub(hn::MaskedLoad(mask, d, p + i), vm)));
+    auto e =
+        hn::IfThenElseZero(mask, ExpNonPositive(d, hn::Sub(hn::MaskedLoad(mask, d, p + i), vm)));
     if constexpr (kStore) {
       hn::BlendedStore(e, mask, d, out + i);
     }
@@ -95,6 +118,11 @@ float SumExp(const float* p, size_t n, float m, float* out) {
 
 void SoftmaxRow(const float* p, float* out, size_t n) {
   const float m = RowMax(p, n);
+  if (!std::isfinite(m)) {
+    // A NaN, or an infinite max (inf - inf): the whole row is NaN, as exp(x - m) / sum says.
+    std::fill_n(out, n, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
   const float s = SumExp<true>(p, n, m, out);
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
@@ -110,7 +138,7 @@ void SoftmaxRow(const float* p, float* out, size_t n) {
 
 float LogSumExpRow(const float* p, size_t n) {
   const float m = RowMax(p, n);
-  if (std::isinf(m)) {
+  if (!std::isfinite(m)) {
     return m;
   }
   return m + std::log(SumExp<false>(p, n, m, nullptr));

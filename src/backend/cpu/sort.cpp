@@ -2,8 +2,10 @@
 // lines use std::stable_sort with a NaN-last order; long lines of 32-bit values use an LSD radix
 // sort of order-preserving keys, whose passes over one huge line are split over the pool.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -100,131 +102,305 @@ bool key_merges(T v) {
 
 constexpr int kDigitBits = 11;
 constexpr int kBuckets = 1 << kDigitBits;
-constexpr int kPasses = 3;
-// Lines shorter than this sort with std::stable_sort: a radix pass costs kBuckets counters.
+// Lines shorter than this sort their keys with std::sort: a radix pass costs kBuckets counters.
 constexpr size_t kRadixMin = 1 << 14;
-// Lines at least this long split each radix pass over the pool.
-constexpr size_t kParallelRadixMin = 1 << 18;
+// Ranges up to this many keys (in cache) finish with LSD passes; longer ones split by their top
+// digit first.
+constexpr size_t kLsdMax = 1 << 17;
+// Buckets this small finish with an insertion sort.
+constexpr size_t kInsertionMax = 32;
 
 inline uint32_t digit(uint32_t key, int pass) {
   return (key >> (pass * kDigitBits)) & (kBuckets - 1);
 }
 
-// Stable LSD radix sort of keys (and, when idx is given, their payload) using the scratch
-// buffers of the same size; the result ends in keys/idx. `chunks` splits each pass: every chunk
-// counts its digits, then scatters to its own offsets, so the order stays stable.
-void radix_sort(uint32_t* keys, uint32_t* keys_tmp, uint32_t* idx, uint32_t* idx_tmp, size_t n,
-                size_t chunks) {
-  std::vector<size_t> counts(chunks * kBuckets);
-  size_t chunk = (n + chunks - 1) / chunks;
-  auto run = [&](const std::function<void(size_t, size_t, size_t)>& fn) {
-    if (chunks == 1) {
-      fn(0, 0, n);
-      return;
+// Keys in k[0] with their payload in ix[0] (ix[0] null for none), scratch in k[1], ix[1].
+struct Buffers {
+  uint32_t* k[2];
+  uint32_t* ix[2];
+  Buffers offset(size_t o) const {
+    return {{k[0] + o, k[1] + o}, {ix[0] ? ix[0] + o : nullptr, ix[1] ? ix[1] + o : nullptr}};
+  }
+};
+
+// Stable LSD passes [0, passes) over n keys starting in buffer 0; returns the buffer holding the
+// result. `h` is 3 x kBuckets counters of scratch: one read counts the digits of every pass (the
+// counts do not depend on the order).
+int lsd(const Buffers& b, size_t n, int passes, size_t* h) {
+  if (n <= kInsertionMax) {
+    for (size_t i = 1; i < n; ++i) {
+      uint32_t key = b.k[0][i];
+      uint32_t pay = b.ix[0] ? b.ix[0][i] : 0;
+      size_t j = i;
+      for (; j > 0 && b.k[0][j - 1] > key; --j) {
+        b.k[0][j] = b.k[0][j - 1];
+        if (b.ix[0]) b.ix[0][j] = b.ix[0][j - 1];
+      }
+      b.k[0][j] = key;
+      if (b.ix[0]) b.ix[0][j] = pay;
     }
+    return 0;
+  }
+  std::fill(h, h + passes * kBuckets, 0);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t key = b.k[0][i];
+    for (int pass = 0; pass < passes; ++pass) ++h[pass * kBuckets + digit(key, pass)];
+  }
+  int cur = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    const uint32_t* src = b.k[cur];
+    size_t* off = h + pass * kBuckets;
+    if (off[digit(src[0], pass)] == n) {
+      continue;  // every key has this digit: the pass would move nothing
+    }
+    size_t sum = 0;
+    for (int d = 0; d < kBuckets; ++d) {
+      size_t c = off[d];
+      off[d] = sum;
+      sum += c;
+    }
+    uint32_t* dst = b.k[1 - cur];
+    if (b.ix[0]) {
+      const uint32_t* isrc = b.ix[cur];
+      uint32_t* idst = b.ix[1 - cur];
+      for (size_t i = 0; i < n; ++i) {
+        size_t p = off[digit(src[i], pass)]++;
+        dst[p] = src[i];
+        idst[p] = isrc[i];
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) dst[off[digit(src[i], pass)]++] = src[i];
+    }
+    cur = 1 - cur;
+  }
+  return cur;
+}
+
+// Sorts the n keys (and payload) in buffer 0, which agree above their low `bits` bits, stably,
+// leaving the result in buffer `want` (`h`: scratch counters for lsd). Long ranges split by their
+// top kDigitBits bits and recurse into the buckets (most significant digit first) until a bucket
+// fits in cache, where LSD passes finish it. With `parallel`, the split is counted and scattered
+// in chunks over the pool (each chunk scatters to its own offsets, which keeps it stable),
+// buckets too large for one thread recurse in parallel one by one, and the others run in
+// parallel.
+void msd(const Buffers& b, size_t n, int bits, int want, bool parallel, size_t* h) {
+  if (n <= kLsdMax || bits <= kDigitBits) {
+    int r = lsd(b, n, (bits + kDigitBits - 1) / kDigitBits, h);
+    if (r != want) {
+      std::memcpy(b.k[want], b.k[r], n * 4);
+      if (b.ix[0]) std::memcpy(b.ix[want], b.ix[r], n * 4);
+    }
+    return;
+  }
+  const int shift = bits - kDigitBits;
+  auto top = [shift](uint32_t key) { return (key >> shift) & (kBuckets - 1); };
+  size_t chunks = parallel ? static_cast<size_t>(cpu::num_threads()) : 1;
+  size_t chunk = (n + chunks - 1) / chunks;
+  std::vector<size_t> counts(chunks * kBuckets, 0);
+  auto each_chunk = [&](const std::function<void(size_t, size_t, size_t)>& fn) {
     cpu::parallel_for(chunks, 1, [&](size_t cb, size_t ce) {
       for (size_t c = cb; c < ce; ++c) fn(c, c * chunk, std::min(n, (c + 1) * chunk));
     });
   };
-  uint32_t *src = keys, *dst = keys_tmp, *isrc = idx, *idst = idx_tmp;
-  for (int pass = 0; pass < kPasses; ++pass) {
-    run([&](size_t c, size_t b, size_t e) {
-      size_t* h = counts.data() + c * kBuckets;
-      std::fill(h, h + kBuckets, 0);
-      for (size_t i = b; i < e; ++i) ++h[digit(src[i], pass)];
-    });
-    // A pass where every key has the same digit would move nothing.
-    bool trivial = false;
-    for (int d = 0; d < kBuckets && !trivial; ++d) {
-      size_t total = 0;
-      for (size_t c = 0; c < chunks; ++c) total += counts[c * kBuckets + d];
-      trivial = total == n;
+  each_chunk([&](size_t c, size_t lo, size_t hi) {
+    size_t* h = counts.data() + c * kBuckets;
+    for (size_t i = lo; i < hi; ++i) ++h[top(b.k[0][i])];
+  });
+  std::vector<size_t> starts(kBuckets + 1);
+  size_t sum = 0;
+  for (int d = 0; d < kBuckets; ++d) {
+    starts[d] = sum;
+    for (size_t c = 0; c < chunks; ++c) {
+      size_t v = counts[c * kBuckets + d];
+      counts[c * kBuckets + d] = sum;
+      sum += v;
     }
-    if (trivial) continue;
-    size_t sum = 0;
-    for (int d = 0; d < kBuckets; ++d) {
-      for (size_t c = 0; c < chunks; ++c) {
-        size_t v = counts[c * kBuckets + d];
-        counts[c * kBuckets + d] = sum;
-        sum += v;
-      }
+  }
+  starts[kBuckets] = n;
+  each_chunk([&](size_t c, size_t lo, size_t hi) {
+    size_t* off = counts.data() + c * kBuckets;
+    for (size_t i = lo; i < hi; ++i) {
+      size_t p = off[top(b.k[0][i])]++;
+      b.k[1][p] = b.k[0][i];
+      if (b.ix[0]) b.ix[1][p] = b.ix[0][i];
     }
-    run([&](size_t c, size_t b, size_t e) {
-      size_t* off = counts.data() + c * kBuckets;
-      if (isrc) {
-        for (size_t i = b; i < e; ++i) {
-          size_t p = off[digit(src[i], pass)]++;
-          dst[p] = src[i];
-          idst[p] = isrc[i];
-        }
-      } else {
-        for (size_t i = b; i < e; ++i) dst[off[digit(src[i], pass)]++] = src[i];
-      }
-    });
-    std::swap(src, dst);
-    std::swap(isrc, idst);
+  });
+  // The buckets now lie in buffer 1: seen from them, buffer `want` is number 1 - want.
+  auto bucket = [&](size_t d, bool par, size_t* hb) {
+    size_t lo = starts[d], len = starts[d + 1] - lo;
+    if (len == 0) return;
+    Buffers sub = b.offset(lo);
+    std::swap(sub.k[0], sub.k[1]);
+    std::swap(sub.ix[0], sub.ix[1]);
+    msd(sub, len, shift, 1 - want, par, hb);
+  };
+  size_t large = parallel ? n / (2 * chunks) : n;
+  for (int d = 0; d < kBuckets; ++d) {
+    if (starts[d + 1] - starts[d] > large) bucket(d, true, h);
   }
-  if (src != keys) {
-    run([&](size_t, size_t b, size_t e) {
-      std::memcpy(keys + b, src + b, (e - b) * 4);
-      if (isrc) std::memcpy(idx + b, isrc + b, (e - b) * 4);
-    });
-  }
+  cpu::parallel_for(kBuckets, parallel ? 1 : kBuckets, [&](size_t db, size_t de) {
+    std::vector<size_t> hb(parallel ? 3 * kBuckets : 0);
+    for (size_t d = db; d < de; ++d) {
+      if (starts[d + 1] - starts[d] <= large) bucket(d, false, parallel ? hb.data() : h);
+    }
+  });
 }
 
 template <typename T>
 constexpr bool radix_type_v =
     std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>;
 
-// Per-line scratch for the radix path.
-struct Scratch {
-  std::vector<uint32_t> keys, keys_tmp, idx, idx_tmp;
+// Uninitialised scratch memory from the buffer cache, so that repeated sorts of long lines
+// reuse it without zeroing it or faulting its pages in again.
+class ScratchBuffer {
+ public:
+  ScratchBuffer() = default;
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+  ~ScratchBuffer() {
+    if (bytes_) allocator::free(buf_);
+  }
+  template <typename U>
+  U* get(size_t n) {
+    size_t bytes = std::max<size_t>(n * sizeof(U), 1);
+    if (bytes > bytes_) {
+      if (bytes_) allocator::free(buf_);
+      buf_ = allocator::malloc(bytes);
+      bytes_ = bytes;
+    }
+    return static_cast<U*>(buf_.raw_ptr());
+  }
+
+ private:
+  allocator::Buffer buf_{nullptr};
+  size_t bytes_ = 0;
 };
 
-// Sorts one line of n values (elements `stride` apart in src) into out (same layout); with
-// `arg`, writes the sorting indices instead. `chunks` > 1 splits radix passes over the pool.
+// Per-thread scratch.
+struct Scratch {
+  ScratchBuffer keys, keys_tmp, idx, idx_tmp, pairs;
+};
+
+// Indices 0..n-1 in scratch.
+uint32_t* iota_idx(Scratch& s, size_t n) {
+  uint32_t* idx = s.idx.get<uint32_t>(n);
+  std::iota(idx, idx + n, 0u);
+  return idx;
+}
+
+// Runs fn(begin, end) over [0, n), over the pool when `parallel`.
+template <typename F>
+void maybe_parallel(bool parallel, size_t n, F&& fn) {
+  if (parallel) {
+    cpu::parallel_for(n, 1 << 16, fn);
+  } else {
+    fn(0, n);
+  }
+}
+
+// Sorts a line of 32-bit values through their keys: std::sort for short lines, radix for long
+// ones. Keys only when they give the values back; else (argsort, or floats with NaN or -0) with
+// the indices, which also make the order stable.
 template <typename T>
-void sort_line(const T* src, void* out, size_t n, size_t stride, bool arg, size_t chunks,
-               Scratch& s) {
+void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, bool parallel,
+                    Scratch& s) {
   auto* oi = static_cast<uint32_t*>(out);
   auto* ov = static_cast<T*>(out);
+  // A value sort of a contiguous line builds its keys in the output itself.
+  uint32_t* keys = (!arg && stride == 1) ? oi : s.keys.get<uint32_t>(n);
+  std::atomic<bool> merged{false};
+  // The bits where the smallest and largest keys differ bound the bits the radix sort needs.
+  std::atomic<uint32_t> kmin{0xFFFFFFFFu}, kmax{0};
+  maybe_parallel(parallel, n, [&](size_t b, size_t e) {
+    bool m = false;
+    uint32_t lo = 0xFFFFFFFFu, hi = 0;
+    for (size_t i = b; i < e; ++i) {
+      T v = src[i * stride];
+      uint32_t k = to_key(v);
+      keys[i] = k;
+      lo = std::min(lo, k);
+      hi = std::max(hi, k);
+      m |= key_merges(v);
+    }
+    if (m) merged = true;
+    for (uint32_t cur = kmin.load(); lo < cur && !kmin.compare_exchange_weak(cur, lo);) {
+    }
+    for (uint32_t cur = kmax.load(); hi > cur && !kmax.compare_exchange_weak(cur, hi);) {
+    }
+  });
+  bool with_idx = arg || merged;
+  if (n < kRadixMin) {
+    if (!with_idx) {
+      std::sort(keys, keys + n);
+      for (size_t i = 0; i < n; ++i) ov[i * stride] = from_key<T>(keys[i]);
+      return;
+    }
+    // Key and index in one word: all distinct, so an unstable sort gives the stable order.
+    uint64_t* pairs = s.pairs.get<uint64_t>(n);
+    for (size_t i = 0; i < n; ++i) pairs[i] = (static_cast<uint64_t>(keys[i]) << 32) | i;
+    std::sort(pairs, pairs + n);
+    for (size_t i = 0; i < n; ++i) {
+      auto j = static_cast<uint32_t>(pairs[i]);
+      if (arg) {
+        oi[i * stride] = j;
+      } else {
+        ov[i * stride] = src[j * stride];
+      }
+    }
+    return;
+  }
+  Buffers b{{keys, s.keys_tmp.get<uint32_t>(n)}, {nullptr, nullptr}};
+  if (with_idx) {
+    uint32_t* idx = s.idx.get<uint32_t>(n);
+    maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
+      std::iota(idx + lo, idx + hi, static_cast<uint32_t>(lo));
+    });
+    b.ix[0] = idx;
+    b.ix[1] = s.idx_tmp.get<uint32_t>(n);
+  }
+  std::vector<size_t> h(3 * kBuckets);
+  uint32_t d = kmin.load() ^ kmax.load();
+  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, h.data());
+  const uint32_t* idx = b.ix[0];
+  maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      if (arg) {
+        oi[i * stride] = idx[i];
+      } else {
+        ov[i * stride] = with_idx ? src[idx[i] * stride] : from_key<T>(keys[i]);
+      }
+    }
+  });
+}
+
+// Sorts one line of n values (elements `stride` apart in src) into out (same layout); with
+// `arg`, writes the sorting indices instead. `parallel` lets one huge line use the pool.
+template <typename T>
+void sort_line(const T* src, void* out, size_t n, size_t stride, bool arg, bool parallel,
+               Scratch& s) {
   if constexpr (radix_type_v<T>) {
-    if (n >= kRadixMin) {
-      s.keys.resize(n);
-      s.keys_tmp.resize(n);
-      bool merged = false;
-      for (size_t i = 0; i < n; ++i) {
-        T v = src[i * stride];
-        s.keys[i] = to_key(v);
-        merged |= key_merges(v);
-      }
-      bool with_idx = arg || merged;
-      if (with_idx) {
-        s.idx.resize(n);
-        s.idx_tmp.resize(n);
-        std::iota(s.idx.begin(), s.idx.end(), 0u);
-      }
-      radix_sort(s.keys.data(), s.keys_tmp.data(), with_idx ? s.idx.data() : nullptr,
-                 s.idx_tmp.data(), n, chunks);
-      for (size_t i = 0; i < n; ++i) {
-        if (arg) {
-          oi[i * stride] = s.idx[i];
-        } else {
-          ov[i * stride] = merged ? src[s.idx[i] * stride] : from_key<T>(s.keys[i]);
-        }
-      }
+    return sort_keys_line(src, out, n, stride, arg, parallel, s);
+  }
+  auto* oi = static_cast<uint32_t*>(out);
+  auto* ov = static_cast<T*>(out);
+  if constexpr (!is_float_v<T> && !is_complex_v<T>) {
+    // Equal integers are indistinguishable, so the values need no stable order.
+    if (!arg) {
+      T* v = s.keys.get<T>(n);
+      for (size_t i = 0; i < n; ++i) v[i] = src[i * stride];
+      std::sort(v, v + n);
+      for (size_t i = 0; i < n; ++i) ov[i * stride] = v[i];
       return;
     }
   }
-  s.idx.resize(n);
-  std::iota(s.idx.begin(), s.idx.end(), 0u);
-  std::stable_sort(s.idx.begin(), s.idx.end(),
+  uint32_t* idx = iota_idx(s, n);
+  std::stable_sort(idx, idx + n,
                    [&](uint32_t a, uint32_t b) { return less(src[a * stride], src[b * stride]); });
   for (size_t i = 0; i < n; ++i) {
     if (arg) {
-      oi[i * stride] = s.idx[i];
+      oi[i * stride] = idx[i];
     } else {
-      ov[i * stride] = src[s.idx[i] * stride];
+      ov[i * stride] = src[idx[i] * stride];
     }
   }
 }
@@ -234,9 +410,8 @@ void sort_line(const T* src, void* out, size_t n, size_t stride, bool arg, size_
 template <typename T>
 void partition_line(const T* src, void* out, size_t n, size_t stride, size_t kth, bool arg,
                     Scratch& s) {
-  s.idx.resize(n);
-  std::iota(s.idx.begin(), s.idx.end(), 0u);
-  std::nth_element(s.idx.begin(), s.idx.begin() + kth, s.idx.end(), [&](uint32_t a, uint32_t b) {
+  uint32_t* idx = iota_idx(s, n);
+  std::nth_element(idx, idx + kth, idx + n, [&](uint32_t a, uint32_t b) {
     const T& x = src[a * stride];
     const T& y = src[b * stride];
     if (less(x, y)) return true;
@@ -245,9 +420,9 @@ void partition_line(const T* src, void* out, size_t n, size_t stride, size_t kth
   });
   for (size_t i = 0; i < n; ++i) {
     if (arg) {
-      static_cast<uint32_t*>(out)[i * stride] = s.idx[i];
+      static_cast<uint32_t*>(out)[i * stride] = idx[i];
     } else {
-      static_cast<T*>(out)[i * stride] = src[s.idx[i] * stride];
+      static_cast<T*>(out)[i * stride] = src[idx[i] * stride];
     }
   }
 }
@@ -270,9 +445,7 @@ void Sort::eval_cpu(const std::vector<array>& inputs, array& out) {
     char* o = out.data<char>();
     size_t osize = out.itemsize();
     size_t lines = l.count();
-    size_t chunks = (lines == 1 && l.n >= kParallelRadixMin && !part)
-                        ? static_cast<size_t>(cpu::num_threads())
-                        : 1;
+    bool parallel = lines == 1;
     size_t grain = std::max<size_t>(1, (1 << 15) / std::max<size_t>(l.n, 1));
     cpu::parallel_for(lines, grain, [&](size_t b, size_t e) {
       Scratch s;
@@ -281,7 +454,7 @@ void Sort::eval_cpu(const std::vector<array>& inputs, array& out) {
         if (part) {
           partition_line(x + st, o + st * osize, l.n, l.inner, k, arg, s);
         } else {
-          sort_line(x + st, o + st * osize, l.n, l.inner, arg, chunks, s);
+          sort_line(x + st, o + st * osize, l.n, l.inner, arg, parallel, s);
         }
       }
     });

@@ -7,7 +7,8 @@
 
 namespace mlx::core::cpu {
 
-// The tile kernel of op at dtype (input and output of that dtype).
+// The tile kernel of op on inputs of dtype (the output has that dtype too, except for the
+// magnitude and parts of complex64, which are float32), or nullptr where op has none.
 TileFn unary_kernel(UnaryOp op, Dtype dtype);
 
 // The SIMD tile kernel of op at dtype for the best target this CPU supports, or nullptr where
