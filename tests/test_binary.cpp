@@ -282,8 +282,10 @@ TEST(Binary, Power) {
   }
   EXPECT_EQ(values<double>(power(array(1.0000001, float64), array(1e7, float64)))[0],
             std::pow(1.0000001, 1e7));
-  auto c = power(array({complex64_t(0, 1), complex64_t(1, 1)}), array(complex64_t(2, 0)));
+  auto c = power(array({complex64_t(0, 1), complex64_t(1, 1), complex64_t(0, 0)}),
+                 array(complex64_t(2, 0)));
   auto cv = values<complex64_t>(c);
+  EXPECT_EQ(cv[2], complex64_t(0, 0));
   EXPECT_NEAR(cv[0].real(), -1, 1e-6);
   EXPECT_NEAR(cv[0].imag(), 0, 1e-6);
   EXPECT_NEAR(cv[1].real(), 0, 1e-6);
@@ -486,7 +488,13 @@ TEST(Binary, Names) {
 TEST(Binary, Gradients) {
   auto a = check::uniform({2, 3}, 0.5, 2.0, 21);
   auto b = check::uniform({2, 3}, -2.0, 2.0, 22);
+  // Away from the kinks: a and b differ by more than the finite-difference step.
+  auto b_far = b + array(0.1, float64) * astype(greater(b, a), float64);
   using V = std::vector<array>;
+  check::grads([](const V& x) { return V{maximum(x[0], x[1])}; }, {a, b_far});
+  check::grads([](const V& x) { return V{minimum(x[0], x[1])}; }, {a, b_far});
+  check::grads([](const V& x) { return V{power(x[0], x[1])}; }, {a, b});
+  check::grads([](const V& x) { return V{clip(x[0], x[1])}; }, {a, b_far});
   check::grads([](const V& x) { return V{arctan2(x[0], x[1])}; }, {a, b});
   check::grads([](const V& x) { return V{arctan2(x[1], x[0])}; }, {a, b});
   check::grads([](const V& x) { return V{logaddexp(x[0], x[1])}; }, {a, b});
@@ -496,6 +504,15 @@ TEST(Binary, Gradients) {
   check::grads([](const V& x) { return V{remainder(x[0], x[1])}; }, {num, den});
   check::grads([](const V& x) { return V{floor_divide(x[0], x[1])}; }, {num, den});
   check::grads([](const V& x) { return divmod(x[0], x[1]); }, {num, den});
+  // The gradient of maximum goes to b on ties, as in MLX.
+  auto g = grad([](const V& x) { return sum(maximum(x[0], x[1])); },
+                std::vector<int>{0, 1})(V{array({1.0f, 2.0f}), array({1.0f, 1.0f})});
+  expect_array<float>(g[0], {2}, float32, {0.0f, 1.0f});
+  expect_array<float>(g[1], {2}, float32, {1.0f, 0.0f});
+  // d/db a^b at a = 0 is 0, not NaN.
+  auto gp = grad([](const V& x) { return sum(power(x[0], x[1])); },
+                 1)(V{array({0.0f, 2.0f}), array({2.0f, 3.0f})});
+  expect_close<float>(gp[0], float32, {0.0, 8 * std::log(2.0)});
 }
 
 TEST(Binary, Vmaps) {

@@ -381,9 +381,10 @@ array operator~(const array& a);
 
 /** Quotient and remainder of floor division, {floor_divide(a, b), remainder(a, b)}. */
 std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s = {});
-/** Integer floor division for integers, floor(a / b) for floats. */
+/** Integer floor division for integers, floor(a / b) for floats. Integer division by zero
+ * gives 0 (NumPy's value) and min / -1 wraps to min: no input traps. */
 array floor_divide(const array& a, const array& b, StreamOrDevice s = {});
-/** Remainder with the sign of the divisor (complex rejected). */
+/** Remainder with the sign of the divisor (complex rejected); 0 for an integer divisor of 0. */
 array remainder(const array& a, const array& b, StreamOrDevice s = {});
 array operator%(const array& a, const array& b);
 template <typename T>
@@ -397,11 +398,15 @@ array operator%(const array& a, T b) {
 /** Elementwise maximum and minimum (NaN propagates). */
 array maximum(const array& a, const array& b, StreamOrDevice s = {});
 array minimum(const array& a, const array& b, StreamOrDevice s = {});
+/** a to the power b in the promoted dtype. Integer powers wrap on overflow; a negative integer
+ * exponent gives the truncated 1 / a^-b (1 for a = 1, +-1 for a = -1, else 0) where NumPy
+ * raises. */
 array power(const array& a, const array& b, StreamOrDevice s = {});
 array arctan2(const array& a, const array& b, StreamOrDevice s = {});
 /** log(exp(a) + exp(b)) without overflow. */
 array logaddexp(const array& a, const array& b, StreamOrDevice s = {});
-/** Bitwise ops on integers (logical on bools); shifts of bools give uint8. */
+/** Bitwise ops on integers (logical on bools); shifts of bools give uint8. Shifts by a negative
+ * count or by the width or more give 0 (left) or the sign fill (right), as in NumPy. */
 array bitwise_and(const array& a, const array& b, StreamOrDevice s = {});
 array operator&(const array& a, const array& b);
 array bitwise_or(const array& a, const array& b, StreamOrDevice s = {});

@@ -35,12 +35,6 @@ array zero_derivative(const array&, const array&, const array&, const array& d, 
   return zeros_like(d, s);
 }
 
-// Until the comparison family lands (its masks and `where` are what these rules are made of).
-array needs_comparisons(const array&, const array&, const array&, const array&, int, Stream) {
-  throw std::invalid_argument(
-      "[Binary] This derivative needs the comparison ops (not yet merged).");
-}
-
 constexpr BinaryRow kBinaryRows[] = {
     {BinaryOp::Add, "Add", "add", Promote::Same,
      [](const array&, const array&, const array&, const array& d, int, Stream) { return d; }},
@@ -62,9 +56,25 @@ constexpr BinaryRow kBinaryRows[] = {
        return arg == 0 ? d : negative(multiply(d, floor_divide(a, b, s), s), s);
      }},
     {BinaryOp::FloorDivide, "FloorDivide", "floor_divide", Promote::Real, zero_derivative},
-    {BinaryOp::Maximum, "Maximum", "maximum", Promote::Same, needs_comparisons},
-    {BinaryOp::Minimum, "Minimum", "minimum", Promote::Same, needs_comparisons},
-    {BinaryOp::Power, "Power", "power", Promote::Same, needs_comparisons},
+    // The gradient goes to a where a > b and to b otherwise (ties included), as in MLX.
+    {BinaryOp::Maximum, "Maximum", "maximum", Promote::Same,
+     [](const array& a, const array& b, const array&, const array& d, int arg, Stream s) {
+       return multiply(d, arg == 0 ? greater(a, b, s) : less_equal(a, b, s), s);
+     }},
+    {BinaryOp::Minimum, "Minimum", "minimum", Promote::Same,
+     [](const array& a, const array& b, const array&, const array& d, int arg, Stream s) {
+       return multiply(d, arg == 0 ? less(a, b, s) : greater_equal(a, b, s), s);
+     }},
+    // d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a^b is 0 (0 * log 0), as MLX does.
+    {BinaryOp::Power, "Power", "power", Promote::Same,
+     [](const array& a, const array& b, const array& out, const array& d, int arg, Stream s) {
+       if (arg == 0) {
+         return multiply(d, multiply(b, power(a, subtract(b, array(1, b.dtype()), s), s), s), s);
+       }
+       auto zero = zeros_like(out, s);
+       auto dlog = where(not_equal(out, zero, s), multiply(out, log(a, s), s), zero, s);
+       return multiply(d, dlog, s);
+     }},
     // atan2(a, b) = atan(a / b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
     {BinaryOp::ArcTan2, "ArcTan2", "arctan2", Promote::RealFloat,
      [](const array& a, const array& b, const array&, const array& d, int arg, Stream s) {

@@ -221,6 +221,10 @@ struct PowerOp {
       }
       return static_cast<T>(result);
     } else if constexpr (std::is_same_v<T, complex64_t>) {
+      // exp(b log a) is NaN at a = 0, where NumPy gives 0 for a positive real exponent.
+      if (a == complex64_t(0, 0) && b.imag() == 0 && b.real() > 0) {
+        return complex64_t(0, 0);
+      }
       return complex64_t(
           std::pow(static_cast<std::complex<float>>(a), static_cast<std::complex<float>>(b)));
     } else {
