@@ -69,11 +69,10 @@ int main(int argc, char** argv) {
     return mx::array(0.5f) * x * (mx::array(1.0f) + mx::tanh(inner));
   };
   std::printf("W2_gelu_f32_2^24 %.3f\n", median_ms([&] { return gelu(a); }, 10));
-  std::printf("W4_softmax_f32_4096x4096 %.3f\n",
-              median_ms([&] { return mx::softmax(m, -1); }, 10));
+  std::printf("W4_softmax_f32_4096x4096 %.3f\n", median_ms([&] { return mx::softmax(m, -1); }, 10));
   // W10: the same pseudo-random values as compare.py (Knuth's multiplicative hash of the index).
-  auto keys = mx::multiply(mx::astype(mx::arange(1 << 22), mx::uint32),
-                           mx::array(2654435761u, mx::uint32));
+  auto keys =
+      mx::multiply(mx::astype(mx::arange(1 << 22), mx::uint32), mx::array(2654435761u, mx::uint32));
   auto v = mx::multiply(mx::astype(keys, mx::float32), mx::array(1.0f / 4294967296.0f));
   mx::eval(v);
   std::printf("W10_sort_f32_2^22 %.3f\n", median_ms([&] { return mx::sort(v); }, 10));
