@@ -77,7 +77,15 @@ size_t physical_memory() {
 void* system_alloc(size_t capacity) {
   if (capacity >= kPageThreshold) {
     void* p = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : p;
+    if (p == MAP_FAILED) {
+      return nullptr;
+    }
+    // Large buffers are streamed through: 2 MiB pages spare a TLB miss every 4 KiB (a hint; where
+    // transparent huge pages are off it does nothing).
+    if (capacity >= detail::kHugePageSize) {
+      madvise(p, capacity, MADV_HUGEPAGE);
+    }
+    return p;
   }
   return std::aligned_alloc(kSmallAlignment, capacity);
 }

@@ -12,6 +12,7 @@ namespace mlx::core::allocator::detail {
 // the system independently.
 inline constexpr size_t kPageThreshold = 16384;
 inline constexpr size_t kPageSize = 4096;
+inline constexpr size_t kHugePageSize = size_t{2} << 20;
 inline constexpr size_t kSmallAlignment = 64;
 inline constexpr size_t kMinCapacity = 64;
 

@@ -118,10 +118,8 @@ struct KernelsOf {
     auto a = static_cast<A*>(acc);
     if constexpr (kSimd) {
       static const SimdReduce<In> simd = simd_reduce<In>(op);
-      if (stride == 1 && n >= kMinSimdRun && simd.run) {
-        for (size_t i = 0; i < count; ++i) {
-          a[i] = reduce_apply<op>(a[i], simd.run(src + static_cast<int64_t>(i) * step, n));
-        }
+      if (stride == 1 && n >= kMinSimdRun && simd.runs) {
+        simd.runs(src, n, step, count, a);
         return;
       }
     }

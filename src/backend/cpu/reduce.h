@@ -74,6 +74,9 @@ struct SimdReduce {
   using Acc = SimdAcc<In>;
   // The reduction of p[0], ..., p[n - 1].
   Acc (*run)(const In* p, size_t n) = nullptr;
+  // acc[i] = op(acc[i], the reduction of p[i * step], ..., p[i * step + n - 1]) for i < count:
+  // one call for a batch of rows.
+  void (*runs)(const In* p, size_t n, int64_t step, size_t count, Acc* acc) = nullptr;
   // acc[j] = op(acc[j], p[r * stride + j]) for r < rows and j < n.
   void (*rows)(const In* p, int64_t stride, size_t rows, Acc* acc, size_t n) = nullptr;
 };

@@ -110,6 +110,13 @@ A Run(const In* p, size_t n) {
   return r;
 }
 
+template <ReduceOp op, typename In, typename A>
+void Runs(const In* p, size_t n, int64_t step, size_t count, A* acc) {
+  for (size_t i = 0; i < count; ++i) {
+    acc[i] = reduce_apply<op>(acc[i], Run<op, In, A>(p + static_cast<int64_t>(i) * step, n));
+  }
+}
+
 // Rows are taken four at a time, so that each accumulator vector is loaded and stored once per
 // four rows read.
 template <ReduceOp op, typename In, typename A>
@@ -154,6 +161,9 @@ bool HasF16() { return MLX_SIMD_F16; }
 
 #define MLX_REDUCE_SIMD(OP, NAME, IN, A)                                            \
   A Run##OP##NAME(const IN* p, size_t n) { return Run<ReduceOp::OP, IN, A>(p, n); } \
+  void Runs##OP##NAME(const IN* p, size_t n, int64_t step, size_t count, A* acc) {  \
+    Runs<ReduceOp::OP, IN, A>(p, n, step, count, acc);                              \
+  }                                                                                 \
   void Rows##OP##NAME(const IN* p, int64_t stride, size_t rows, A* acc, size_t n) { \
     Rows<ReduceOp::OP, IN, A>(p, stride, rows, acc, n);                             \
   }
@@ -170,8 +180,9 @@ MLX_REDUCE_SIMD_OPS(BF16, bfloat16_t, float)
 MLX_REDUCE_SIMD_OPS(F16, float16_t, float)
 #else
 // Never called (HasF16 says so); they give the dispatch table an entry on this target.
-#define MLX_REDUCE_NO_SIMD(OP)                                  \
-  float Run##OP##F16(const float16_t*, size_t) { return 0.0f; } \
+#define MLX_REDUCE_NO_SIMD(OP)                                             \
+  float Run##OP##F16(const float16_t*, size_t) { return 0.0f; }            \
+  void Runs##OP##F16(const float16_t*, size_t, int64_t, size_t, float*) {} \
   void Rows##OP##F16(const float16_t*, int64_t, size_t, float*, size_t) {}
 MLX_REDUCE_NO_SIMD(Sum)
 MLX_REDUCE_NO_SIMD(Prod)
@@ -191,12 +202,16 @@ namespace mlx::core::cpu {
 
 #define MLX_REDUCE_EXPORT(NAME) \
   HWY_EXPORT(RunSum##NAME);     \
+  HWY_EXPORT(RunsSum##NAME);    \
   HWY_EXPORT(RowsSum##NAME);    \
   HWY_EXPORT(RunProd##NAME);    \
+  HWY_EXPORT(RunsProd##NAME);   \
   HWY_EXPORT(RowsProd##NAME);   \
   HWY_EXPORT(RunMax##NAME);     \
+  HWY_EXPORT(RunsMax##NAME);    \
   HWY_EXPORT(RowsMax##NAME);    \
   HWY_EXPORT(RunMin##NAME);     \
+  HWY_EXPORT(RunsMin##NAME);    \
   HWY_EXPORT(RowsMin##NAME);
 
 MLX_REDUCE_EXPORT(F32)
@@ -208,6 +223,9 @@ HWY_EXPORT(HasF16);
 #define MLX_REDUCE_CASE(OP, NAME, IN, A)                                                     \
   case ReduceOp::OP:                                                                         \
     return {[](const IN* p, size_t n) { return HWY_DYNAMIC_DISPATCH(Run##OP##NAME)(p, n); }, \
+            [](const IN* p, size_t n, int64_t step, size_t count, A* acc) {                  \
+              HWY_DYNAMIC_DISPATCH(Runs##OP##NAME)(p, n, step, count, acc);                  \
+            },                                                                               \
             [](const IN* p, int64_t stride, size_t rows, A* acc, size_t n) {                 \
               HWY_DYNAMIC_DISPATCH(Rows##OP##NAME)(p, stride, rows, acc, n);                 \
             }};
