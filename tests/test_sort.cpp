@@ -285,6 +285,12 @@ TEST(Median, NaNAndEmpty) {
   EXPECT_TRUE(std::isnan(m[0]));
   EXPECT_EQ(m[1], 2.0f);
   EXPECT_EQ(values<float>(median(array({kInf, 1.0f})))[0], kInf);
+  // A negative zero median keeps its sign (the NaN check adds nothing to it).
+  EXPECT_TRUE(std::signbit(values<float>(median(array({-0.0f})))[0]));
+  EXPECT_TRUE(std::signbit(values<float>(median(array({-0.0f, -0.0f})))[0]));
+  auto z = values<float>(median(array({-0.0f, 1.0f, -0.0f, -0.0f, kNaN, -0.0f}, {2, 3}), 1));
+  EXPECT_TRUE(std::signbit(z[0]) && z[0] == 0.0f);
+  EXPECT_TRUE(std::isnan(z[1]));
   auto e = median(zeros({0, 2}), 0);
   EXPECT_EQ(e.shape(), Shape{2});
   EXPECT_TRUE(std::isnan(values<float>(e)[0]));
