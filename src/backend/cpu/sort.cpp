@@ -112,6 +112,10 @@ constexpr size_t kRadixMin = 1 << 10;
 // Ranges up to this many keys (in cache) finish with LSD passes; longer ones split by their top
 // digit first.
 constexpr size_t kLsdMax = 1 << 18;
+// The split of a long range takes this many bits: its buckets then suit in-cache LSD passes of
+// at most 9 bits, whose 512 write positions stay in L1.
+constexpr int kMsdBits = 12;
+constexpr int kMsdBuckets = 1 << kMsdBits;
 // Buckets this small finish with an insertion sort.
 constexpr size_t kInsertionMax = 32;
 
@@ -209,7 +213,7 @@ int lsd(const Buffers& b, size_t n, int bits, uint32_t* h) {
 
 // Sorts the n keys (and payload) in buffer 0, which agree above their low `bits` bits, stably,
 // handing each sorted range to `leaf` (`h`: scratch counters for lsd). Long ranges split by their
-// top kDigitBits bits and recurse into the buckets (most significant digit first) until a bucket
+// top kMsdBits bits and recurse into the buckets (most significant digit first) until a bucket
 // fits in cache, where LSD passes finish it. With `parallel`, the split is counted and scattered
 // in chunks over the pool (each chunk scatters to its own offsets, which keeps it stable),
 // buckets too large for one thread recurse in parallel one by one, and the others run in
@@ -220,33 +224,33 @@ void msd(const Buffers& b, size_t n, int bits, bool parallel, uint32_t* h, const
     leaf(b.base, n, b.k[r], b.ix[r]);
     return;
   }
-  const int shift = bits - kDigitBits;
-  auto top = [shift](uint32_t key) { return (key >> shift) & (kBuckets - 1); };
+  const int shift = bits - kMsdBits;
+  auto top = [shift](uint32_t key) { return (key >> shift) & (kMsdBuckets - 1); };
   size_t chunks = parallel ? 4 * static_cast<size_t>(cpu::num_threads()) : 1;
   size_t chunk = (n + chunks - 1) / chunks;
-  std::vector<size_t> counts(chunks * kBuckets, 0);
+  std::vector<size_t> counts(chunks * kMsdBuckets, 0);
   auto each_chunk = [&](const std::function<void(size_t, size_t, size_t)>& fn) {
     cpu::parallel_for(chunks, 1, [&](size_t cb, size_t ce) {
       for (size_t c = cb; c < ce; ++c) fn(c, c * chunk, std::min(n, (c + 1) * chunk));
     });
   };
   each_chunk([&](size_t c, size_t lo, size_t hi) {
-    size_t* h = counts.data() + c * kBuckets;
+    size_t* h = counts.data() + c * kMsdBuckets;
     for (size_t i = lo; i < hi; ++i) ++h[top(b.k[0][i])];
   });
-  std::vector<size_t> starts(kBuckets + 1);
+  std::vector<size_t> starts(kMsdBuckets + 1);
   size_t sum = 0;
-  for (int d = 0; d < kBuckets; ++d) {
+  for (int d = 0; d < kMsdBuckets; ++d) {
     starts[d] = sum;
     for (size_t c = 0; c < chunks; ++c) {
-      size_t v = counts[c * kBuckets + d];
-      counts[c * kBuckets + d] = sum;
+      size_t v = counts[c * kMsdBuckets + d];
+      counts[c * kMsdBuckets + d] = sum;
       sum += v;
     }
   }
-  starts[kBuckets] = n;
+  starts[kMsdBuckets] = n;
   each_chunk([&](size_t c, size_t lo, size_t hi) {
-    size_t* off = counts.data() + c * kBuckets;
+    size_t* off = counts.data() + c * kMsdBuckets;
     for (size_t i = lo; i < hi; ++i) {
       size_t p = off[top(b.k[0][i])]++;
       b.k[1][p] = b.k[0][i];
@@ -263,11 +267,11 @@ void msd(const Buffers& b, size_t n, int bits, bool parallel, uint32_t* h, const
     msd(sub, len, shift, par, hb, leaf);
   };
   if (!parallel) {
-    for (int d = 0; d < kBuckets; ++d) bucket(d, false, h);
+    for (int d = 0; d < kMsdBuckets; ++d) bucket(d, false, h);
     return;
   }
   size_t large = n / (2 * chunks);
-  for (int d = 0; d < kBuckets; ++d) {
+  for (int d = 0; d < kMsdBuckets; ++d) {
     if (starts[d + 1] - starts[d] > large) bucket(d, true, h);
   }
   // Groups of consecutive buckets holding at least `target` keys: at most 4 per thread, which
@@ -275,9 +279,9 @@ void msd(const Buffers& b, size_t n, int bits, bool parallel, uint32_t* h, const
   size_t target = std::max<size_t>(1, n / (4 * chunks));
   std::vector<int> group_end;
   size_t acc = 0;
-  for (int d = 0; d < kBuckets; ++d) {
+  for (int d = 0; d < kMsdBuckets; ++d) {
     acc += starts[d + 1] - starts[d];
-    if (acc >= target || d == kBuckets - 1) {
+    if (acc >= target || d == kMsdBuckets - 1) {
       group_end.push_back(d + 1);
       acc = 0;
     }
