@@ -187,6 +187,9 @@ TEST(Diff, Orders) {
   expect_array<float>(diff(array({1.0f, 0.5f})), {1}, float32, {-0.5f});
   expect_array<uint8_t>(diff(array({3, 1}, uint8)), {1}, uint8, {254});
   expect_array<bool>(diff(array({true, true, false, true})), {3}, bool_, {false, true, true});
+  expect_array<bool>(diff(array({true, true, false, true}), 2), {2}, bool_, {true, false});
+  expect_array<bool>(diff(array({true, false, false, false, true, true}, {2, 3}), 1, 0), {1, 3},
+                     bool_, {true, true, true});
   EXPECT_INVALID(diff(a, -1), "[diff] Order n must be non-negative but got -1.");
   EXPECT_INVALID(diff(a, 1, 1), "[diff] Received invalid axis 1 for array with 1 dimensions.");
   EXPECT_INVALID(diff(array(1), 1), "[diff] Received invalid axis -1 for array with 0 dimensions.");

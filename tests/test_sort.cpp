@@ -194,6 +194,32 @@ TEST(Sort, RadixPathsMatchStableSort) {
   EXPECT_TRUE(std::is_sorted(col.begin(), col.end()));
 }
 
+// Floats crowding into a few top digits (the exponents of uniform values), positive and
+// negative: a huge line (parallel passes) and long lines (one thread each) whose buckets take
+// both the in-cache LSD and a second MSD split.
+TEST(Sort, RadixSkewedFloats) {
+  const int n = 1 << 21;
+  std::vector<float> v(n);
+  for (int i = 0; i < n; ++i) {
+    uint32_t h = static_cast<uint32_t>(i) * 2654435761u;
+    v[i] = static_cast<float>(h) / 4294967296.0f * (i % 3 == 0 ? -1.0f : 1.0f);
+  }
+  auto a = array(v.data(), {n}, float32);
+  std::vector<uint32_t> ref(n);
+  std::iota(ref.begin(), ref.end(), 0u);
+  std::stable_sort(ref.begin(), ref.end(), [&](uint32_t x, uint32_t y) { return v[x] < v[y]; });
+  std::vector<float> sorted_ref(n);
+  for (int i = 0; i < n; ++i) sorted_ref[i] = v[ref[i]];
+  EXPECT_EQ(values<float>(sort(a)), sorted_ref);
+  EXPECT_EQ(values<uint32_t>(argsort(a)), ref);
+  auto lines = values<float>(sort(reshape(a, {2, n / 2}), 1));
+  for (int l = 0; l < 2; ++l) {
+    std::vector<float> line(v.begin() + l * (n / 2), v.begin() + (l + 1) * (n / 2));
+    std::sort(line.begin(), line.end());
+    EXPECT_TRUE(std::equal(line.begin(), line.end(), lines.begin() + l * (n / 2))) << l;
+  }
+}
+
 TEST(Sort, Errors) {
   auto a = zeros({2, 3});
   EXPECT_INVALID(sort(a, 2), "[sort] Received invalid axis 2 for array with 2 dimensions.");
@@ -285,6 +311,12 @@ TEST(Median, NaNAndEmpty) {
   EXPECT_TRUE(std::isnan(m[0]));
   EXPECT_EQ(m[1], 2.0f);
   EXPECT_EQ(values<float>(median(array({kInf, 1.0f})))[0], kInf);
+  // A negative zero median keeps its sign (the NaN check adds nothing to it).
+  EXPECT_TRUE(std::signbit(values<float>(median(array({-0.0f})))[0]));
+  EXPECT_TRUE(std::signbit(values<float>(median(array({-0.0f, -0.0f})))[0]));
+  auto z = values<float>(median(array({-0.0f, 1.0f, -0.0f, -0.0f, kNaN, -0.0f}, {2, 3}), 1));
+  EXPECT_TRUE(std::signbit(z[0]) && z[0] == 0.0f);
+  EXPECT_TRUE(std::isnan(z[1]));
   auto e = median(zeros({0, 2}), 0);
   EXPECT_EQ(e.shape(), Shape{2});
   EXPECT_TRUE(std::isnan(values<float>(e)[0]));

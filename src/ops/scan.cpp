@@ -137,13 +137,7 @@ array diff(const array& a, int n, int axis, StreamOrDevice s) {
     start[ax] = 0;
     stop[ax] = len - 1;
     auto lo = slice(out, start, stop, stream);
-    if (out.dtype() == bool_) {
-      // Bools differ where they are unequal: a nonzero difference of their integer values.
-      out = astype(subtract(astype(hi, int32, stream), astype(lo, int32, stream), stream), bool_,
-                   stream);
-    } else {
-      out = subtract(hi, lo, stream);
-    }
+    out = out.dtype() == bool_ ? not_equal(hi, lo, stream) : subtract(hi, lo, stream);
   }
   return out;
 }

@@ -169,12 +169,9 @@ array median(const array& a, const std::vector<int>& axes, bool keepdims, Stream
     med = multiply(add(lo, hi, stream), array(0.5, work), stream);
   }
   if (issubdtype(a.dtype(), floating)) {
-    // NaN sorts last, so the largest element says whether the line has one: sqrt(-1) turns the
-    // failed top == top into a NaN added to the median (0 otherwise).
-    auto top = astype(pick(count - 1), work, stream);
-    auto is_num = detail::equal_mask(top, top, stream);
-    med = add(med, stop_gradient(sqrt(subtract(is_num, array(1.0, work), stream), stream), stream),
-              stream);
+    // NaN sorts last, so the largest element says whether the line has one.
+    auto top = stop_gradient(astype(pick(count - 1), work, stream), stream);
+    med = where(isnan(top, stream), top, med, stream);
   }
   return astype(med, dtype, stream);
 }

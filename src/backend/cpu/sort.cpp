@@ -64,9 +64,12 @@ uint32_t to_key(T v) {
   uint32_t u;
   std::memcpy(&u, &v, 4);
   if constexpr (std::is_same_v<T, float>) {
-    if (std::isnan(v)) return 0xFFFFFFFFu;
-    if (u == 0x80000000u) u = 0;
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    // Branch free, so that the key loop vectorises: negative values flip every bit, others the
+    // sign bit.
+    uint32_t mag = u & 0x7FFFFFFFu;
+    uint32_t flip = static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u;
+    uint32_t k = mag == 0 ? 0x80000000u : u ^ flip;
+    return mag > 0x7F800000u ? 0xFFFFFFFFu : k;
   } else if constexpr (std::is_same_v<T, int32_t>) {
     return u ^ 0x80000000u;
   } else {
@@ -96,7 +99,7 @@ bool key_merges(T v) {
   if constexpr (std::is_same_v<T, float>) {
     uint32_t u;
     std::memcpy(&u, &v, 4);
-    return u == 0x80000000u || std::isnan(v);
+    return (u == 0x80000000u) | ((u & 0x7FFFFFFFu) > 0x7F800000u);
   } else {
     return false;
   }
@@ -108,27 +111,35 @@ constexpr int kBuckets = 1 << kDigitBits;
 constexpr size_t kRadixMin = 1 << 10;
 // Ranges up to this many keys (in cache) finish with LSD passes; longer ones split by their top
 // digit first.
-constexpr size_t kLsdMax = 1 << 17;
+constexpr size_t kLsdMax = 1 << 18;
+// The split of a long range takes this many bits: its buckets then suit in-cache LSD passes of
+// at most 9 bits, whose 512 write positions stay in L1.
+constexpr int kMsdBits = 12;
+constexpr int kMsdBuckets = 1 << kMsdBits;
 // Buckets this small finish with an insertion sort.
 constexpr size_t kInsertionMax = 32;
 
-inline uint32_t digit(uint32_t key, int pass) {
-  return (key >> (pass * kDigitBits)) & (kBuckets - 1);
-}
-
-// Keys in k[0] with their payload in ix[0] (ix[0] null for none), scratch in k[1], ix[1].
+// Keys in k[0] with their payload in ix[0] (ix[0] null for none), scratch in k[1], ix[1];
+// `base` is where they start in the whole line.
 struct Buffers {
   uint32_t* k[2];
   uint32_t* ix[2];
+  size_t base;
   Buffers offset(size_t o) const {
-    return {{k[0] + o, k[1] + o}, {ix[0] ? ix[0] + o : nullptr, ix[1] ? ix[1] + o : nullptr}};
+    return {
+        {k[0] + o, k[1] + o}, {ix[0] ? ix[0] + o : nullptr, ix[1] ? ix[1] + o : nullptr}, base + o};
   }
 };
 
-// Stable LSD passes [0, passes) over n keys starting in buffer 0; returns the buffer holding the
-// result. `h` is 3 x kBuckets counters of scratch: one read counts the digits of every pass (the
-// counts do not depend on the order).
-int lsd(const Buffers& b, size_t n, int passes, size_t* h) {
+// Called with (base, n, keys, payload) once keys [base, base + n) of the line are sorted, with
+// where they lie now (either buffer), to write them out while they are in cache.
+using LeafFn = std::function<void(size_t, size_t, const uint32_t*, const uint32_t*)>;
+
+// Stable LSD passes over the low `bits` bits of n keys starting in buffer 0, in as few passes of
+// at most kDigitBits as there are (narrower digits need fewer counters); returns the buffer
+// holding the result. `h` is 3 x kBuckets counters of scratch: one read counts the digits of
+// every pass (the counts do not depend on the order).
+int lsd(const Buffers& b, size_t n, int bits, uint32_t* h) {
   if (n <= kInsertionMax) {
     for (size_t i = 1; i < n; ++i) {
       uint32_t key = b.k[0][i];
@@ -143,20 +154,42 @@ int lsd(const Buffers& b, size_t n, int passes, size_t* h) {
     }
     return 0;
   }
-  std::fill(h, h + passes * kBuckets, 0);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t key = b.k[0][i];
-    for (int pass = 0; pass < passes; ++pass) ++h[pass * kBuckets + digit(key, pass)];
+  const int passes = (bits + kDigitBits - 1) / kDigitBits;
+  if (passes == 0) return 0;
+  const int width = (bits + passes - 1) / passes;
+  const size_t buckets = size_t{1} << width;
+  auto digit = [width, buckets](uint32_t key, int pass) {
+    return (key >> (pass * width)) & (buckets - 1);
+  };
+  std::fill(h, h + passes * buckets, 0);
+  // The common pass counts unrolled: the increments of different passes are independent.
+  const uint32_t* k0 = b.k[0];
+  const uint32_t mask = static_cast<uint32_t>(buckets - 1);
+  uint32_t* h1 = h + buckets;
+  uint32_t* h2 = h + 2 * buckets;
+  if (passes == 1) {
+    for (size_t i = 0; i < n; ++i) ++h[k0[i] & mask];
+  } else if (passes == 2) {
+    for (size_t i = 0; i < n; ++i) {
+      ++h[k0[i] & mask];
+      ++h1[(k0[i] >> width) & mask];
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      ++h[k0[i] & mask];
+      ++h1[(k0[i] >> width) & mask];
+      ++h2[(k0[i] >> (2 * width)) & mask];
+    }
   }
   int cur = 0;
   for (int pass = 0; pass < passes; ++pass) {
     const uint32_t* src = b.k[cur];
-    size_t* off = h + pass * kBuckets;
+    uint32_t* off = h + pass * buckets;
     if (off[digit(src[0], pass)] == n) {
       continue;  // every key has this digit: the pass would move nothing
     }
     size_t sum = 0;
-    for (int d = 0; d < kBuckets; ++d) {
+    for (size_t d = 0; d < buckets; ++d) {
       size_t c = off[d];
       off[d] = sum;
       sum += c;
@@ -179,71 +212,84 @@ int lsd(const Buffers& b, size_t n, int passes, size_t* h) {
 }
 
 // Sorts the n keys (and payload) in buffer 0, which agree above their low `bits` bits, stably,
-// leaving the result in buffer `want` (`h`: scratch counters for lsd). Long ranges split by their
-// top kDigitBits bits and recurse into the buckets (most significant digit first) until a bucket
+// handing each sorted range to `leaf` (`h`: scratch counters for lsd). Long ranges split by their
+// top kMsdBits bits and recurse into the buckets (most significant digit first) until a bucket
 // fits in cache, where LSD passes finish it. With `parallel`, the split is counted and scattered
 // in chunks over the pool (each chunk scatters to its own offsets, which keeps it stable),
 // buckets too large for one thread recurse in parallel one by one, and the others run in
-// parallel.
-void msd(const Buffers& b, size_t n, int bits, int want, bool parallel, size_t* h) {
+// parallel in groups of about equal size (the keys may crowd into a few buckets).
+void msd(const Buffers& b, size_t n, int bits, bool parallel, uint32_t* h, const LeafFn& leaf) {
   if (n <= kLsdMax || bits <= kDigitBits) {
-    int r = lsd(b, n, (bits + kDigitBits - 1) / kDigitBits, h);
-    if (r != want) {
-      std::memcpy(b.k[want], b.k[r], n * 4);
-      if (b.ix[0]) std::memcpy(b.ix[want], b.ix[r], n * 4);
-    }
+    int r = lsd(b, n, bits, h);
+    leaf(b.base, n, b.k[r], b.ix[r]);
     return;
   }
-  const int shift = bits - kDigitBits;
-  auto top = [shift](uint32_t key) { return (key >> shift) & (kBuckets - 1); };
-  size_t chunks = parallel ? static_cast<size_t>(cpu::num_threads()) : 1;
+  const int shift = bits - kMsdBits;
+  auto top = [shift](uint32_t key) { return (key >> shift) & (kMsdBuckets - 1); };
+  size_t chunks = parallel ? 4 * static_cast<size_t>(cpu::num_threads()) : 1;
   size_t chunk = (n + chunks - 1) / chunks;
-  std::vector<size_t> counts(chunks * kBuckets, 0);
+  std::vector<size_t> counts(chunks * kMsdBuckets, 0);
   auto each_chunk = [&](const std::function<void(size_t, size_t, size_t)>& fn) {
     cpu::parallel_for(chunks, 1, [&](size_t cb, size_t ce) {
       for (size_t c = cb; c < ce; ++c) fn(c, c * chunk, std::min(n, (c + 1) * chunk));
     });
   };
   each_chunk([&](size_t c, size_t lo, size_t hi) {
-    size_t* h = counts.data() + c * kBuckets;
+    size_t* h = counts.data() + c * kMsdBuckets;
     for (size_t i = lo; i < hi; ++i) ++h[top(b.k[0][i])];
   });
-  std::vector<size_t> starts(kBuckets + 1);
+  std::vector<size_t> starts(kMsdBuckets + 1);
   size_t sum = 0;
-  for (int d = 0; d < kBuckets; ++d) {
+  for (int d = 0; d < kMsdBuckets; ++d) {
     starts[d] = sum;
     for (size_t c = 0; c < chunks; ++c) {
-      size_t v = counts[c * kBuckets + d];
-      counts[c * kBuckets + d] = sum;
+      size_t v = counts[c * kMsdBuckets + d];
+      counts[c * kMsdBuckets + d] = sum;
       sum += v;
     }
   }
-  starts[kBuckets] = n;
+  starts[kMsdBuckets] = n;
   each_chunk([&](size_t c, size_t lo, size_t hi) {
-    size_t* off = counts.data() + c * kBuckets;
+    size_t* off = counts.data() + c * kMsdBuckets;
     for (size_t i = lo; i < hi; ++i) {
       size_t p = off[top(b.k[0][i])]++;
       b.k[1][p] = b.k[0][i];
       if (b.ix[0]) b.ix[1][p] = b.ix[0][i];
     }
   });
-  // The buckets now lie in buffer 1: seen from them, buffer `want` is number 1 - want.
-  auto bucket = [&](size_t d, bool par, size_t* hb) {
+  // The buckets now lie in buffer 1.
+  auto bucket = [&](size_t d, bool par, uint32_t* hb) {
     size_t lo = starts[d], len = starts[d + 1] - lo;
     if (len == 0) return;
     Buffers sub = b.offset(lo);
     std::swap(sub.k[0], sub.k[1]);
     std::swap(sub.ix[0], sub.ix[1]);
-    msd(sub, len, shift, 1 - want, par, hb);
+    msd(sub, len, shift, par, hb, leaf);
   };
-  size_t large = parallel ? n / (2 * chunks) : n;
-  for (int d = 0; d < kBuckets; ++d) {
+  if (!parallel) {
+    for (int d = 0; d < kMsdBuckets; ++d) bucket(d, false, h);
+    return;
+  }
+  size_t large = n / (2 * chunks);
+  for (int d = 0; d < kMsdBuckets; ++d) {
     if (starts[d + 1] - starts[d] > large) bucket(d, true, h);
   }
-  cpu::parallel_for(kBuckets, parallel ? 1 : kBuckets, [&](size_t db, size_t de) {
-    std::vector<size_t> hb(parallel ? 3 * kBuckets : 0);
-    for (size_t d = db; d < de; ++d) {
-      if (starts[d + 1] - starts[d] <= large) bucket(d, false, parallel ? hb.data() : h);
+  // Groups of consecutive buckets holding at least `target` keys: at most 4 per thread, which
+  // parallel_for runs one per chunk.
+  size_t target = std::max<size_t>(1, n / (4 * chunks));
+  std::vector<int> group_end;
+  size_t acc = 0;
+  for (int d = 0; d < kMsdBuckets; ++d) {
+    acc += starts[d + 1] - starts[d];
+    if (acc >= target || d == kMsdBuckets - 1) {
+      group_end.push_back(d + 1);
+      acc = 0;
+    }
+  }
+  cpu::parallel_for(group_end.size(), 1, [&](size_t gb, size_t ge) {
+    std::vector<uint32_t> hb(3 * kBuckets);
+    for (int d = gb ? group_end[gb - 1] : 0; d < group_end[ge - 1]; ++d) {
+      if (starts[d + 1] - starts[d] <= large) bucket(d, false, hb.data());
     }
   });
 }
@@ -310,34 +356,35 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
   auto* ov = static_cast<T*>(out);
   // A value sort of a contiguous line builds its keys in the output itself.
   uint32_t* keys = (!arg && stride == 1) ? oi : s.keys.get<uint32_t>(n);
-  std::atomic<bool> merged{false};
-  // The bits where the smallest and largest keys differ bound the bits the radix sort needs.
-  std::atomic<uint32_t> kmin{0xFFFFFFFFu}, kmax{0};
-  std::atomic<bool> unsorted{false};
+  // The bits where the keys differ (set in their OR, clear in their AND) bound the bits the
+  // radix sort needs. Plain OR/AND reductions keep the loop vectorised.
+  std::atomic<uint32_t> kor{0}, kand{0xFFFFFFFFu}, merged{0};
   maybe_parallel(parallel, n, [&](size_t b, size_t e) {
-    bool m = false, down = false;
-    uint32_t lo = 0xFFFFFFFFu, hi = 0, prev = 0;
-    for (size_t i = b; i < e; ++i) {
-      T v = src[i * stride];
-      uint32_t k = to_key(v);
-      keys[i] = k;
-      lo = std::min(lo, k);
-      hi = std::max(hi, k);
-      down |= k < prev;
-      prev = k;
-      m |= key_merges(v);
+    uint32_t o = 0, a = 0xFFFFFFFFu, m = 0;
+    if (stride == 1) {
+      for (size_t i = b; i < e; ++i) {
+        uint32_t k = to_key(src[i]);
+        keys[i] = k;
+        o |= k;
+        a &= k;
+        m |= static_cast<uint32_t>(key_merges(src[i]));
+      }
+    } else {
+      for (size_t i = b; i < e; ++i) {
+        uint32_t k = to_key(src[i * stride]);
+        keys[i] = k;
+        o |= k;
+        a &= k;
+        m |= static_cast<uint32_t>(key_merges(src[i * stride]));
+      }
     }
-    if (m) merged = true;
-    if (down) unsorted = true;
-    for (uint32_t cur = kmin.load(); lo < cur && !kmin.compare_exchange_weak(cur, lo);) {
-    }
-    for (uint32_t cur = kmax.load(); hi > cur && !kmax.compare_exchange_weak(cur, hi);) {
-    }
+    kor.fetch_or(o);
+    kand.fetch_and(a);
+    merged.fetch_or(m);
   });
-  // Sorted input (checked across the chunk seams too) is its own result; radix passes over it
-  // would also be slow, every key incrementing the same counter.
-  bool sorted = !unsorted;
-  for (size_t i = 1; sorted && parallel && i < n; ++i) sorted = keys[i - 1] <= keys[i];
+  // Sorted input is its own result; radix passes over it would also be slow, every key
+  // incrementing the same counter. Unsorted input almost always fails the check at once.
+  bool sorted = std::is_sorted(keys, keys + n);
   if (sorted) {
     for (size_t i = 0; i < n; ++i) {
       if (arg) {
@@ -348,7 +395,7 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
     }
     return;
   }
-  bool with_idx = arg || merged;
+  bool with_idx = arg || merged.load() != 0;
   if (n < kRadixMin) {
     if (!with_idx) {
       std::sort(keys, keys + n);
@@ -369,7 +416,7 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
     }
     return;
   }
-  Buffers b{{keys, s.keys_tmp.get<uint32_t>(n)}, {nullptr, nullptr}};
+  Buffers b{{keys, s.keys_tmp.get<uint32_t>(n)}, {nullptr, nullptr}, 0};
   if (with_idx) {
     uint32_t* idx = s.idx.get<uint32_t>(n);
     maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
@@ -378,18 +425,19 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
     b.ix[0] = idx;
     b.ix[1] = s.idx_tmp.get<uint32_t>(n);
   }
-  uint32_t d = kmin.load() ^ kmax.load();
-  msd(b, n, d ? 32 - __builtin_clz(d) : 0, 0, parallel, s.counts.get<size_t>(3 * kBuckets));
-  const uint32_t* idx = b.ix[0];
-  maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
-    for (size_t i = lo; i < hi; ++i) {
-      if (arg) {
-        oi[i * stride] = idx[i];
-      } else {
-        ov[i * stride] = with_idx ? src[idx[i] * stride] : from_key<T>(keys[i]);
-      }
+  // Each sorted range goes to the output while it is in cache (the output may be buffer 0, but
+  // only the range just read is written).
+  LeafFn leaf = [&](size_t lo, size_t len, const uint32_t* k, const uint32_t* ix) {
+    if (arg) {
+      for (size_t i = 0; i < len; ++i) oi[(lo + i) * stride] = ix[i];
+    } else if (with_idx) {
+      for (size_t i = 0; i < len; ++i) ov[(lo + i) * stride] = src[ix[i] * stride];
+    } else {
+      for (size_t i = 0; i < len; ++i) ov[(lo + i) * stride] = from_key<T>(k[i]);
     }
-  });
+  };
+  uint32_t d = kor.load() ^ kand.load();
+  msd(b, n, d ? 32 - __builtin_clz(d) : 0, parallel, s.counts.get<uint32_t>(3 * kBuckets), leaf);
 }
 
 // Sorts one line of n values (elements `stride` apart in src) into out (same layout); with
