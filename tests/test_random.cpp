@@ -50,7 +50,9 @@ std::vector<uint8_t> bits_ref(uint32_t k0, uint32_t k1, size_t bytes) {
     w[half] = threefry_ref(k0, k1, half, 0).first;
   }
   std::vector<uint8_t> out(bytes);
-  std::memcpy(out.data(), w.data(), bytes);
+  if (bytes > 0) {  // memcpy's pointers must not be null, even for no bytes
+    std::memcpy(out.data(), w.data(), bytes);
+  }
   return out;
 }
 
@@ -58,7 +60,9 @@ template <typename T>
 std::vector<T> bits_ref_as(uint32_t k0, uint32_t k1, size_t n) {
   auto b = bits_ref(k0, k1, n * sizeof(T));
   std::vector<T> out(n);
-  std::memcpy(out.data(), b.data(), b.size());
+  if (n > 0) {
+    std::memcpy(out.data(), b.data(), b.size());
+  }
   return out;
 }
 
