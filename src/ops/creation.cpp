@@ -12,16 +12,6 @@ namespace mlx::core {
 
 namespace {
 
-void check_shape(const Shape& shape, const char* op) {
-  for (auto d : shape) {
-    if (d < 0) {
-      std::ostringstream msg;
-      msg << "[" << op << "] Negative dimensions are not allowed, got shape " << shape << ".";
-      throw std::invalid_argument(msg.str());
-    }
-  }
-}
-
 void check_matrix(int n, int m, const char* op) {
   if (n < 0 || m < 0) {
     std::ostringstream msg;
@@ -31,6 +21,18 @@ void check_matrix(int n, int m, const char* op) {
 }
 
 }  // namespace
+
+namespace detail {
+void check_shape(const Shape& shape, const char* op) {
+  for (auto d : shape) {
+    if (d < 0) {
+      std::ostringstream msg;
+      msg << "[" << op << "] Negative dimensions are not allowed, got shape " << shape << ".";
+      throw std::invalid_argument(msg.str());
+    }
+  }
+}
+}  // namespace detail
 
 array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice s) {
   if (dtype == bool_) {
@@ -107,7 +109,7 @@ array copy(array a, StreamOrDevice s) {
 }
 
 array full(Shape shape, array vals, Dtype dtype, StreamOrDevice s) {
-  check_shape(shape, "full");
+  detail::check_shape(shape, "full");
   auto stream = to_stream(s);
   auto in = broadcast_to(astype(std::move(vals), dtype, stream), shape, stream);
   return array(std::move(shape), dtype, std::make_shared<Full>(stream), {std::move(in)});

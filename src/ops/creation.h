@@ -6,6 +6,11 @@
 
 namespace mlx::core {
 
+namespace detail {
+// Throws "[op] Negative dimensions are not allowed, ..." for a shape with a negative dimension.
+void check_shape(const Shape& shape, const char* op);
+}  // namespace detail
+
 // ---- copy family: materialising and converting data ----
 
 // Converts to the output's dtype.

@@ -32,16 +32,6 @@ Dtype bits_dtype(int width) {
   }
 }
 
-void check_shape(const Shape& shape, const char* op) {
-  for (auto d : shape) {
-    if (d < 0) {
-      std::ostringstream msg;
-      msg << "[" << op << "] Negative dimensions are not allowed, got shape " << shape << ".";
-      throw std::invalid_argument(msg.str());
-    }
-  }
-}
-
 // Whether an array of shape `from` broadcasts to exactly `to`.
 bool broadcasts_to(const Shape& from, const Shape& to) {
   if (from.size() > to.size()) {
@@ -88,7 +78,7 @@ void seed(uint64_t seed) { KeySequence::default_().seed(seed); }
 
 array bits(const Shape& shape, int width, const std::optional<array>& key_, StreamOrDevice s) {
   auto dtype = bits_dtype(width);
-  check_shape(shape, "bits");
+  detail::check_shape(shape, "bits");
   if (key_) {
     if (key_->dtype() != uint32) {
       std::ostringstream msg;
@@ -191,7 +181,7 @@ namespace random {
 array uniform(const array& low, const array& high, const Shape& shape, Dtype dtype,
               const std::optional<array>& key, StreamOrDevice s) {
   check_floating(dtype, "uniform", "uniform");
-  check_shape(shape, "uniform");
+  detail::check_shape(shape, "uniform");
   auto stream = to_stream(s);
   auto lo = astype(low, dtype, stream);
   auto range = subtract(astype(high, dtype, stream), lo, stream);
@@ -251,7 +241,7 @@ array bernoulli(const array& p, const Shape& shape, const std::optional<array>& 
         << ".";
     throw std::invalid_argument(msg.str());
   }
-  check_shape(shape, "bernoulli");
+  detail::check_shape(shape, "bernoulli");
   if (!broadcasts_to(p.shape(), shape)) {
     std::ostringstream msg;
     msg << "[bernoulli] The shape of p, " << p.shape()
@@ -302,7 +292,7 @@ array gumbel(const Shape& shape, Dtype dtype, const std::optional<array>& key, S
 array categorical(const array& logits, int axis, const Shape& shape,
                   const std::optional<array>& key, StreamOrDevice s) {
   axis = normalize_axis(axis, logits);
-  check_shape(shape, "categorical");
+  detail::check_shape(shape, "categorical");
   auto batch = logits.shape();
   batch.erase(batch.begin() + axis);
   if (!broadcasts_to(batch, shape)) {
