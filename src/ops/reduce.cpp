@@ -74,7 +74,9 @@ array reduce(const array& a, ReduceOp op, std::vector<int> axes, bool keepdims, 
   return keepdims ? out : reshape(out, std::move(dropped_shape), s);
 }
 
-// Sums (and products) widen small integers so that they overflow later, as NumPy's do.
+}  // namespace
+
+namespace detail {
 Dtype sum_dtype(Dtype d) {
   switch (d) {
     case Dtype::Val::bool_:
@@ -90,8 +92,7 @@ Dtype sum_dtype(Dtype d) {
       return d;
   }
 }
-
-}  // namespace
+}  // namespace detail
 
 const char* Reduce::name() const { return kReduceNames[static_cast<int>(op())]; }
 
@@ -135,7 +136,8 @@ array prod(const array& a, const std::vector<int>& axes, bool keepdims, StreamOr
   if (ax.empty()) {
     return a;
   }
-  return reduce(a, ReduceOp::Prod, std::move(ax), keepdims, sum_dtype(a.dtype()), to_stream(s));
+  return reduce(a, ReduceOp::Prod, std::move(ax), keepdims, detail::sum_dtype(a.dtype()),
+                to_stream(s));
 }
 array prod(const array& a, bool keepdims, StreamOrDevice s) {
   return prod(a, all_axes(a), keepdims, s);
@@ -166,7 +168,8 @@ array sum(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrD
   if (ax.empty()) {
     return a;
   }
-  return reduce(a, ReduceOp::Sum, std::move(ax), keepdims, sum_dtype(a.dtype()), to_stream(s));
+  return reduce(a, ReduceOp::Sum, std::move(ax), keepdims, detail::sum_dtype(a.dtype()),
+                to_stream(s));
 }
 array sum(const array& a, bool keepdims, StreamOrDevice s) {
   return sum(a, all_axes(a), keepdims, s);

@@ -7,6 +7,12 @@
 
 namespace mlx::core {
 
+namespace detail {
+// The dtype of a sum or product (also a running one): small integers and bool widen to 32 bits so
+// that they overflow later, as NumPy's do.
+Dtype sum_dtype(Dtype d);
+}  // namespace detail
+
 // The order is the order of the names in src/ops/reduce.cpp.
 enum class ReduceOp { Sum, Prod, Max, Min, And, Or };
 

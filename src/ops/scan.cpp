@@ -11,20 +11,10 @@ namespace {
 constexpr const char* kScanNames[] = {"CumSum", "CumProd", "CumMax", "CumMin", "LogCumSumExp"};
 constexpr const char* kOpNames[] = {"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"};
 
-// Running sums and products widen small integers as sum and prod do (bool sums count).
+// Running sums and products take the dtype of sum and prod, except that a running product of
+// bools stays bool.
 Dtype widened(Dtype d, ScanOp op) {
-  switch (d) {
-    case Dtype::Val::bool_:
-      return op == ScanOp::Sum ? int32 : bool_;
-    case Dtype::Val::int8:
-    case Dtype::Val::int16:
-      return int32;
-    case Dtype::Val::uint8:
-    case Dtype::Val::uint16:
-      return uint32;
-    default:
-      return d;
-  }
+  return d == bool_ && op == ScanOp::Prod ? bool_ : detail::sum_dtype(d);
 }
 
 array scan_node(const array& x, ScanOp op, int axis, bool reverse, bool inclusive, Stream s) {
