@@ -81,6 +81,9 @@ void copy_to_dtype(It src, size_t n, Dtype dtype, void* dst);
 
 }  // namespace detail
 
+class Index;
+class ArrayAt;
+
 class array {
  public:
   /** A scalar (0-d) array. */
@@ -179,6 +182,17 @@ class array {
   /** Get the value from a scalar array that was already scheduled. */
   template <typename T>
   T item() const;
+
+  /** NumPy-style indexing (mlx/indexing.h, docs/indexing.md): a.index({0, Slice(1, {})}) or
+   * a(0, Slice(1, {})) reads; index_put reassigns this handle to the updated array (other
+   * handles keep the old value); at(...) gives accumulating updates. */
+  array index(const std::vector<Index>& indices) const;
+  template <typename... Ts>
+  array operator()(const Ts&... indices) const;
+  array& index_put(const std::vector<Index>& indices, const array& value);
+  template <typename T>
+  array& index_put(const std::vector<Index>& indices, T value);
+  ArrayAt at(const std::vector<Index>& indices) const;
 
   struct ArrayIterator {
     using iterator_category = std::random_access_iterator_tag;

@@ -2,8 +2,10 @@
 // default stream of the default device) and only builds graph nodes; see docs/lazy-evaluation.md.
 #pragma once
 
+#include <concepts>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -143,6 +145,136 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
                    StreamOrDevice s = {});
 array slice_update(const array& src, const array& update, Shape start, Shape stop,
                    StreamOrDevice s = {});
+
+// ---- Slicing with dynamic starts, gather and scatter (src/ops/indexing.cpp, gather.cpp) ----
+
+inline array slice(const array& a, std::initializer_list<int> start, Shape stop, Shape strides,
+                   StreamOrDevice s = {}) {
+  return slice(a, Shape(start), std::move(stop), std::move(strides), s);
+}
+namespace detail {
+array dynamic_slice(const array& a, const array& start, std::vector<int> axes, Shape slice_size,
+                    StreamOrDevice s);
+array dynamic_slice_update(const array& src, const array& update, const array& start,
+                           std::vector<int> axes, StreamOrDevice s);
+}  // namespace detail
+// The dynamic forms are templates only so that braced lists (slice(a, {1}, {2}, {3})) never
+// select them: they take exactly an array `start`.
+/** A slice of `slice_size` whose start along `axes` is read from the integer array `start` at
+ * evaluation time (other axes start at 0). Starts are clamped so the slice fits, as MLX does. */
+template <typename A>
+requires std::same_as<A, array> array slice(const array& a, const A& start, std::vector<int> axes,
+                                            Shape slice_size, StreamOrDevice s = {}) {
+  return detail::dynamic_slice(a, start, std::move(axes), std::move(slice_size), s);
+}
+/** slice_update with the start along `axes` read from `start` at evaluation time (clamped). */
+template <typename A>
+requires std::same_as<A, array> array slice_update(const array& src, const array& update,
+                                                   const A& start, std::vector<int> axes,
+                                                   StreamOrDevice s = {}) {
+  return detail::dynamic_slice_update(src, update, start, std::move(axes), s);
+}
+/** src with the slice combined with update: added, multiplied, or the max/min taken. */
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop,
+                       Shape strides, StreamOrDevice s = {});
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop,
+                       StreamOrDevice s = {});
+array slice_update_prod(const array& src, const array& update, Shape start, Shape stop,
+                        Shape strides, StreamOrDevice s = {});
+array slice_update_prod(const array& src, const array& update, Shape start, Shape stop,
+                        StreamOrDevice s = {});
+array slice_update_max(const array& src, const array& update, Shape start, Shape stop,
+                       Shape strides, StreamOrDevice s = {});
+array slice_update_max(const array& src, const array& update, Shape start, Shape stop,
+                       StreamOrDevice s = {});
+array slice_update_min(const array& src, const array& update, Shape start, Shape stop,
+                       Shape strides, StreamOrDevice s = {});
+array slice_update_min(const array& src, const array& update, Shape start, Shape stop,
+                       StreamOrDevice s = {});
+
+/** Gathers slices of `slice_sizes` starting at the positions given by the index arrays along
+ * `axes` (indices broadcast together). Output shape: broadcast index shape + slice_sizes.
+ * Indices wrap from the end in [-n, n); anything else is an error at evaluation time. */
+array gather(const array& a, const std::vector<array>& indices, const std::vector<int>& axes,
+             const Shape& slice_sizes, StreamOrDevice s = {});
+inline array gather(const array& a, const array& indices, int axis, const Shape& slice_sizes,
+                    StreamOrDevice s = {}) {
+  return gather(a, std::vector<array>{indices}, std::vector<int>{axis}, slice_sizes, s);
+}
+/** Elements at `indices` along an axis (of the flattened array without one), NumPy's take. */
+array take(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+array take(const array& a, int index, int axis, StreamOrDevice s = {});
+array take(const array& a, const array& indices, StreamOrDevice s = {});
+array take(const array& a, int index, StreamOrDevice s = {});
+/** Elements picked along an axis by indices shaped like `a` (broadcast against it). */
+array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+/** a with values written at indices along an axis (the last write of duplicates wins). */
+array put_along_axis(const array& a, const array& indices, const array& values, int axis,
+                     StreamOrDevice s = {});
+/** a with values added at indices along an axis (duplicates accumulate). */
+array scatter_add_axis(const array& a, const array& indices, const array& values, int axis,
+                       StreamOrDevice s = {});
+/** a with `updates` written at the positions the index arrays give along `axes`: updates has
+ * shape broadcast index shape + a slice shape of a's rank; the other axes start at 0. */
+array scatter(const array& a, const std::vector<array>& indices, const array& updates,
+              const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter(const array& a, const array& indices, const array& updates, int axis,
+                     StreamOrDevice s = {}) {
+  return scatter(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+/** scatter that adds, multiplies, or takes the max/min with what is there (duplicates combine). */
+array scatter_add(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_add(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_add(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+array scatter_prod(const array& a, const std::vector<array>& indices, const array& updates,
+                   const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_prod(const array& a, const array& indices, const array& updates, int axis,
+                          StreamOrDevice s = {}) {
+  return scatter_prod(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+array scatter_max(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_max(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_max(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+array scatter_min(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_min(const array& a, const array& indices, const array& updates, int axis,
+                         StreamOrDevice s = {}) {
+  return scatter_min(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+/** a with the positions where `mask` is true (broadcast to a) filled, in row-major order, from
+ * the flattened `src`. */
+array masked_scatter(const array& a, const array& mask, const array& src, StreamOrDevice s = {});
+
+/** The diagonal at `offset` of the axis1/axis2 planes, as the last axis. */
+array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1, StreamOrDevice s = {});
+/** A 1-D array's values on the k-th diagonal of a square matrix, or a 2-D array's k-th diagonal. */
+array diag(const array& a, int k = 0, StreamOrDevice s = {});
+/** The sum along a diagonal (in `dtype`, else sum's dtype rule). */
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s = {});
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s = {});
+array trace(const array& a, StreamOrDevice s = {});
+/** The inputs unchanged, but not computed before `dependencies` are. */
+std::vector<array> depends(const std::vector<array>& inputs,
+                           const std::vector<array>& dependencies);
+/** Where `values` would be inserted into the sorted last axis to keep it sorted ("left": before
+ * equal values, "right": after them); uint32, NaNs sort last. */
+array searchsorted(const array& sorted_sequence, const array& values,
+                   const std::string& side = "left", StreamOrDevice s = {});
+
+// ---- Data-dependent shapes (they evaluate their input: see docs/indexing.md) ----
+
+/** The indices of the nonzero elements, one uint32 array per axis (NumPy's nonzero). */
+std::vector<array> nonzero(const array& a, StreamOrDevice s = {});
+/** The indices of the nonzero elements as an (n, ndim) uint32 array. */
+array argwhere(const array& a, StreamOrDevice s = {});
+/** The sorted unique values of the flattened array. */
+array unique(const array& a, StreamOrDevice s = {});
 
 // ---- Arithmetic ----
 
@@ -645,5 +777,128 @@ array diff(const array& a, int n = 1, int axis = -1, StreamOrDevice s = {});
 /** Matrix product with NumPy's rules: batched over leading dims (broadcast), 1-D operands
  * promoted to matrices and the added dim removed. Only inexact dtypes. */
 array matmul(const array& a, const array& b, StreamOrDevice s = {});
+/** beta * c + alpha * (a @ b), c broadcast to the product's shape. */
+array addmm(array c, array a, array b, const float& alpha = 1.f, const float& beta = 1.f,
+            StreamOrDevice s = {});
+/** matmul where (block_size x block_size) blocks of the output and of the operands are kept or
+ * zeroed (bool masks) or scaled (float masks) by the masks. */
+array block_masked_mm(array a, array b, int block_size,
+                      std::optional<array> mask_out = std::nullopt,
+                      std::optional<array> mask_lhs = std::nullopt,
+                      std::optional<array> mask_rhs = std::nullopt, StreamOrDevice s = {});
+/** matmul of a and b matrices picked from their batch dims by the index arrays. */
+array gather_mm(array a, array b, std::optional<array> lhs_indices = std::nullopt,
+                std::optional<array> rhs_indices = std::nullopt, bool sorted_indices = false,
+                StreamOrDevice s = {});
+/** For each [start, end) pair in `segments` (shape (..., 2)), a[:, start:end] @ b[start:end, :]. */
+array segmented_mm(array a, array b, array segments, StreamOrDevice s = {});
+/** Sums products over the last `axis` axes of a and the first of b, or over the given axes. */
+array tensordot(const array& a, const array& b, const int axis = 2, StreamOrDevice s = {});
+array tensordot(const array& a, const array& b, const std::vector<int>& axes_a,
+                const std::vector<int>& axes_b, StreamOrDevice s = {});
+/** Outer product of the flattened inputs; inner product over the last axes. */
+array outer(const array& a, const array& b, StreamOrDevice s = {});
+array inner(const array& a, const array& b, StreamOrDevice s = {});
+/** sum(conj(a) * b) along an axis, with broadcasting. */
+array vecdot(const array& a, const array& b, int axis = -1, StreamOrDevice s = {});
+/** Kronecker product. */
+array kron(const array& a, const array& b, StreamOrDevice s = {});
+/** Walsh-Hadamard transform along the last axis (size a power of two times 1, 12, 20 or 28),
+ * scaled by `scale` (default 1/sqrt(n)). */
+array hadamard_transform(const array& a, std::optional<float> scale = std::nullopt,
+                         StreamOrDevice s = {});
+
+// ---- Convolution (channels last: input (N, spatial..., C_in), weight (C_out, kernel...,
+// C_in / groups)) ----
+
+/** The general convolution: per spatial axis stride, low/high padding, kernel and input
+ * dilation; grouped channels; `flip` gives a true convolution instead of a correlation. */
+array conv_general(array input, array weight, std::vector<int> stride = {},
+                   std::vector<int> padding_lo = {}, std::vector<int> padding_hi = {},
+                   std::vector<int> kernel_dilation = {}, std::vector<int> input_dilation = {},
+                   int groups = 1, bool flip = false, StreamOrDevice s = {});
+inline array conv_general(const array& input, const array& weight, std::vector<int> stride = {},
+                          std::vector<int> padding = {}, std::vector<int> kernel_dilation = {},
+                          std::vector<int> input_dilation = {}, int groups = 1, bool flip = false,
+                          StreamOrDevice s = {}) {
+  return conv_general(input, weight, std::move(stride), padding, padding,
+                      std::move(kernel_dilation), std::move(input_dilation), groups, flip, s);
+}
+array conv1d(const array& input, const array& weight, int stride = 1, int padding = 0,
+             int dilation = 1, int groups = 1, StreamOrDevice s = {});
+array conv2d(const array& input, const array& weight, const std::pair<int, int>& stride = {1, 1},
+             const std::pair<int, int>& padding = {0, 0},
+             const std::pair<int, int>& dilation = {1, 1}, int groups = 1, StreamOrDevice s = {});
+array conv3d(const array& input, const array& weight,
+             const std::tuple<int, int, int>& stride = {1, 1, 1},
+             const std::tuple<int, int, int>& padding = {0, 0, 0},
+             const std::tuple<int, int, int>& dilation = {1, 1, 1}, int groups = 1,
+             StreamOrDevice s = {});
+/** Transposed convolutions (the gradient of conv with respect to its input); weight
+ * (C_out, kernel..., C_in / groups). */
+array conv_transpose1d(const array& input, const array& weight, int stride = 1, int padding = 0,
+                       int dilation = 1, int output_padding = 0, int groups = 1,
+                       StreamOrDevice s = {});
+array conv_transpose2d(const array& input, const array& weight,
+                       const std::pair<int, int>& stride = {1, 1},
+                       const std::pair<int, int>& padding = {0, 0},
+                       const std::pair<int, int>& dilation = {1, 1},
+                       const std::pair<int, int>& output_padding = {0, 0}, int groups = 1,
+                       StreamOrDevice s = {});
+array conv_transpose3d(const array& input, const array& weight,
+                       const std::tuple<int, int, int>& stride = {1, 1, 1},
+                       const std::tuple<int, int, int>& padding = {0, 0, 0},
+                       const std::tuple<int, int, int>& dilation = {1, 1, 1},
+                       const std::tuple<int, int, int>& output_padding = {0, 0, 0}, int groups = 1,
+                       StreamOrDevice s = {});
+
+// ---- Quantization (../shared/QUANT.md; modes "affine", "mxfp4", "mxfp8", "nvfp4") ----
+
+/** Quantizes the last axis in groups: affine gives {packed uint32 w, scales, biases}, the
+ * floating-point modes {packed w, scales}. Defaults per mode (affine: group 64, 4 bits). */
+std::vector<array> quantize(const array& w, std::optional<int> group_size = std::nullopt,
+                            std::optional<int> bits = std::nullopt,
+                            const std::string& mode = "affine",
+                            const std::optional<array>& global_scale = std::nullopt,
+                            StreamOrDevice s = {});
+/** The inverse of quantize (in `dtype`, default the scales' dtype). */
+array dequantize(const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 const std::optional<array>& global_scale = std::nullopt,
+                 std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
+/** x @ dequantize(w).T (or x @ dequantize(w) when !transpose) without materialising w. */
+array quantized_matmul(array x, array w, array scales, std::optional<array> biases = std::nullopt,
+                       bool transpose = true, std::optional<int> group_size = std::nullopt,
+                       std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                       StreamOrDevice s = {});
+/** quantized_matmul with x and w matrices picked from their batch dims by the index arrays. */
+array gather_qmm(const array& x, const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<array> lhs_indices = std::nullopt,
+                 std::optional<array> rhs_indices = std::nullopt, bool transpose = true,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 bool sorted_indices = false, StreamOrDevice s = {});
+/** x @ w.T with both operands quantized in a floating-point mode (x is quantized here; w is
+ * quantized already when w_scales is given, else quantized here too). */
+array qqmm(array x, array w, std::optional<array> w_scales = std::nullopt,
+           std::optional<int> group_size = std::nullopt, std::optional<int> bits = std::nullopt,
+           const std::string& mode = "nvfp4",
+           const std::optional<array>& global_scale_x = std::nullopt,
+           const std::optional<array>& global_scale_w = std::nullopt, StreamOrDevice s = {});
+/** qqmm with x and w matrices picked from their batch dims by the index arrays. */
+array gather_qqmm(const array& x, const array& w, const array& scales_w,
+                  std::optional<array> lhs_indices = std::nullopt,
+                  std::optional<array> rhs_indices = std::nullopt,
+                  std::optional<int> group_size = std::nullopt,
+                  std::optional<int> bits = std::nullopt, const std::string& mode = "nvfp4",
+                  const std::optional<array>& global_scale_x = std::nullopt,
+                  const std::optional<array>& global_scale_w = std::nullopt,
+                  bool sorted_indices = false, StreamOrDevice s = {});
+/** Float to FP8 E4M3 bytes (uint8), and back to a float dtype. */
+array to_fp8(array x, StreamOrDevice s = {});
+array from_fp8(array x, Dtype dtype, StreamOrDevice s = {});
 
 }  // namespace mlx::core

@@ -45,7 +45,7 @@ namespace detail {
 array slice_normalized(const array& a, const Shape& start, const Shape& stop, const Shape& strides,
                        Stream s) {
   return array(slice_shape(start, stop, strides), a.dtype(),
-               std::make_shared<Slice>(s, start, stop, strides), {a});
+               std::make_shared<SliceView>(s, start, stop, strides), {a});
 }
 
 array slice_update_normalized(const array& src, const array& update, const Shape& start,

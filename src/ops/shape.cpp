@@ -126,7 +126,7 @@ array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevi
   }
   return array(
       out_shape, a.dtype(),
-      std::make_shared<Slice>(to_stream(s), std::move(start), std::move(stop), std::move(strides)),
+      std::make_shared<SliceView>(to_stream(s), std::move(start), std::move(stop), std::move(strides)),
       {a});
 }
 
@@ -475,19 +475,19 @@ std::pair<std::vector<array>, std::vector<int>> Broadcast::vmap(const std::vecto
   return {{broadcast_to(reshape(x, aligned, stream()), shape, stream())}, {0}};
 }
 
-std::vector<array> Slice::vjp(const std::vector<array>& primals,
+std::vector<array> SliceView::vjp(const std::vector<array>& primals,
                               const std::vector<array>& cotangents, const std::vector<int>&,
                               const std::vector<array>&) {
   auto& [start, stop, strides] = state_;
   return {detail::slice_update_normalized(zeros_like(primals[0], stream()), cotangents[0], start,
                                           stop, strides, stream())};
 }
-std::vector<array> Slice::jvp(const std::vector<array>&, const std::vector<array>& tangents,
+std::vector<array> SliceView::jvp(const std::vector<array>&, const std::vector<array>& tangents,
                               const std::vector<int>&) {
   auto& [start, stop, strides] = state_;
   return {detail::slice_normalized(tangents[0], start, stop, strides, stream())};
 }
-std::pair<std::vector<array>, std::vector<int>> Slice::vmap(const std::vector<array>& inputs,
+std::pair<std::vector<array>, std::vector<int>> SliceView::vmap(const std::vector<array>& inputs,
                                                             const std::vector<int>& axes) {
   auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
   auto [start, stop, strides] = state_;

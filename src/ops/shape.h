@@ -28,9 +28,11 @@ class Broadcast : public PrimitiveWithParams<UnaryPrimitive, Shape> {
   MLX_TRANSFORM_RULES()
 };
 
-class Slice : public PrimitiveWithParams<UnaryPrimitive, Shape, Shape, Shape> {
+// A strided view (the slice op). Named SliceView because mlx::core::Slice is the index type of
+// mlx/indexing.h.
+class SliceView : public PrimitiveWithParams<UnaryPrimitive, Shape, Shape, Shape> {
  public:
-  Slice(Stream s, Shape start, Shape stop, Shape strides)
+  SliceView(Stream s, Shape start, Shape stop, Shape strides)
       : PrimitiveWithParams(s, std::move(start), std::move(stop), std::move(strides)) {}
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }

@@ -190,7 +190,7 @@ void Broadcast::eval_cpu(const std::vector<array>& inputs, array& out) {
   share_view(in, out, strides, 0);
 }
 
-void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
+void SliceView::eval_cpu(const std::vector<array>& inputs, array& out) {
   auto& in = inputs[0];
   auto& [start, stop, steps] = state_;
   Strides strides(in.ndim());
