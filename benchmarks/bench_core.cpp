@@ -85,6 +85,14 @@ int main(int argc, char** argv) {
                 median_ms([&] { return mx::matmul(x, y); }, n == 1024 ? 10 : 5));
   }
 
+  // W5h/W5b: 1024^2 matmul in float16 and bfloat16 (issue 6, products).
+
+  // W6: conv2d, (32, 64, 64, 64) NHWC input, 3x3 64->64 kernel, padding 1 (issue 6, convolution).
+
+  // W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather).
+
+  // W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+
   // The cost of value_and_grad of a 3-layer MLP (softplus activations, mean-square loss) against
   // the forward pass alone: batch 256, 784 -> 512 -> 512 -> 10, float32.
   auto X = ramp({256, 784});

@@ -93,6 +93,15 @@ def workloads(lib):
     for n in (1024, 2048):
         x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
         out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
+
+    # W5h/W5b: 1024^2 matmul in float16 and bfloat16 (issue 6, products).
+
+    # W6: conv2d, (32, 64, 64, 64) NHWC input, 3x3 64->64 kernel, padding 1 (issue 6, convolution).
+
+    # W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather).
+
+    # W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+
     return out
 
 
@@ -143,9 +152,11 @@ def main():
             limit = f"{N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
         elif key.startswith("W3_rowsum"):
             limit = f"{4096 * 4096 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
-        else:
+        elif key.startswith("W5_"):
             n_ = key.rsplit("_", 1)[1]
             limit = f"{limits[f'cblas_sgemm_{n_}_ms'] / o * 100:.0f}% of cblas_sgemm"
+        else:
+            limit = ""
         print(f"{key:28} {o:9.3f} {n:9.3f} {t:9.3f} {n / o:8.2f}x {t / o:8.2f}x  {limit}")
 
 
