@@ -6,6 +6,7 @@
 #include "ops/compare.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
