@@ -66,6 +66,8 @@ BYTES = {
     "W2": 22 * N24 * 4,
     "W4": 2 * 4096 * 4096 * 4,
     "W11": 2 * 4096 * 4096 * 4,
+    # Packed 4-bit weights, then float32 scales and biases (one each per group of 64).
+    "W13": 4096 * 4096 // 2 + 2 * 4096 * (4096 // 64) * 4,
 }
 
 
@@ -101,6 +103,7 @@ def workloads(lib):
     # W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather).
 
     # W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+    # NumPy and PyTorch have no equivalent: their columns stay empty.
 
     return out
 

@@ -9,6 +9,7 @@
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/quantized.h"
 #include "ops/random.h"
 #include "ops/reduce.h"
 #include "ops/scan.h"
