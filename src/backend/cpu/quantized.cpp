@@ -364,56 +364,55 @@ void qmv(const float* x, size_t m_rows, const QMatrix& w, const QSpec& q, float*
   }
   const size_t rb = row_bytes(w, q);
   const size_t sb = groups * size_of(w.dtype);  // uint8 in the fp modes
-  cpu::parallel_for(n, std::max<size_t>(4, (size_t(1) << 16) / std::max<size_t>(k, 1)),
-                    [&](size_t begin, size_t end) {
-                      size_t rows = end - begin;
-                      std::vector<float> s(rows * groups);
-                      std::vector<float> b(affine ? rows * groups : 0);
-                      decode_scales(static_cast<const uint8_t*>(w.scales) + begin * sb, w.dtype,
-                                    rows * groups, q, s.data());
-                      if (affine) {
-                        to_float(static_cast<const uint8_t*>(w.biases) + begin * sb, w.dtype,
-                                 rows * groups, b.data());
-                      }
-                      if (simd.fn) {
-                        simd.fn(reinterpret_cast<const uint32_t*>(w.w + begin * rb), rb / 4,
-                                s.data(), rows, xp.data(), m_rows, gs, out + begin, n);
-                      } else {
-                        std::vector<uint32_t> codes(k);
-                        std::vector<float> vals(k);
-                        const float* lut = q.bits == 4 ? kFp4Values.data() : fp8_table().data();
-                        for (size_t r = 0; r < rows; ++r) {
-                          unpack(w.w + (begin + r) * rb, q.bits, k, codes.data());
-                          for (size_t i = 0; i < k; ++i) {
-                            vals[i] = affine ? static_cast<float>(codes[i]) : lut[codes[i]];
-                          }
-                          for (size_t m = 0; m < m_rows; ++m) {
-                            const float* xm = x + m * k;
-                            float total = 0.0f;
-                            for (size_t g = 0; g < groups; ++g) {
-                              float acc[8] = {};
-                              for (size_t i = g * gs; i < (g + 1) * gs; i += 8) {
-                                for (int j = 0; j < 8; ++j) acc[j] += vals[i + j] * xm[i + j];
-                              }
-                              float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                                          ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-                              total += s[r * groups + g] * dot;
-                            }
-                            out[m * n + begin + r] = total;
-                          }
-                        }
-                      }
-                      if (affine) {
-                        for (size_t r = 0; r < rows; ++r) {
-                          for (size_t m = 0; m < m_rows; ++m) {
-                            float acc = 0.0f;
-                            for (size_t g = 0; g < groups; ++g)
-                              acc += b[r * groups + g] * xsum[m * groups + g];
-                            out[m * n + begin + r] += acc;
-                          }
-                        }
-                      }
-                    });
+  auto chunk = [&](size_t begin, size_t end) {
+    const size_t rows = end - begin;
+    // float32 scales and biases are read in place; others are converted for the chunk.
+    const bool in_place = affine && w.dtype == float32;
+    std::vector<float> s(in_place ? 0 : rows * groups);
+    std::vector<float> b(affine && !in_place ? rows * groups : 0);
+    const float* sp = in_place ? static_cast<const float*>(w.scales) + begin * groups : s.data();
+    const float* bp = in_place ? static_cast<const float*>(w.biases) + begin * groups : b.data();
+    if (!in_place) {
+      decode_scales(static_cast<const uint8_t*>(w.scales) + begin * sb, w.dtype, rows * groups, q,
+                    s.data());
+      if (affine) {
+        to_float(static_cast<const uint8_t*>(w.biases) + begin * sb, w.dtype, rows * groups,
+                 b.data());
+      }
+    }
+    if (simd.fn) {
+      simd.fn(reinterpret_cast<const uint32_t*>(w.w + begin * rb), rb / 4, sp,
+              affine ? bp : nullptr, rows, xp.data(), xsum.data(), m_rows, gs, out + begin, n);
+      return;
+    }
+    std::vector<uint32_t> codes(k);
+    std::vector<float> vals(k);
+    const float* lut = q.bits == 4 ? kFp4Values.data() : fp8_table().data();
+    for (size_t r = 0; r < rows; ++r) {
+      unpack(w.w + (begin + r) * rb, q.bits, k, codes.data());
+      for (size_t i = 0; i < k; ++i) {
+        vals[i] = affine ? static_cast<float>(codes[i]) : lut[codes[i]];
+      }
+      for (size_t m = 0; m < m_rows; ++m) {
+        const float* xm = x + m * k;
+        float total = 0.0f;
+        for (size_t g = 0; g < groups; ++g) {
+          float acc[8] = {};
+          for (size_t i = g * gs; i < (g + 1) * gs; i += 8) {
+            for (int j = 0; j < 8; ++j) acc[j] += vals[i + j] * xm[i + j];
+          }
+          float dot =
+              ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+          total += sp[r * groups + g] * dot;
+          if (affine) {
+            total += bp[r * groups + g] * xsum[m * groups + g];
+          }
+        }
+        out[m * n + begin + r] = total;
+      }
+    }
+  };
+  cpu::parallel_for(n, std::max<size_t>(4, (size_t(1) << 16) / std::max<size_t>(k, 1)), chunk);
 }
 
 // Dequantizes rows [begin, end) of w to float32 (row-major, cols per row) on the pool.
