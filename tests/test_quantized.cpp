@@ -393,6 +393,26 @@ TEST(Quantized, MatmulDerivativesAndVmap) {
   check::vmap_matches_loop(fw, {xs, qb[0], qb[1], qb[2]}, {0, 0, 0, 0});
 }
 
+TEST(Quantized, VmapOfQuantizeDequantizeAndFp8) {
+  auto w = uniform({3, 2, 64}, 77);
+  auto quant = [](const V& in) { return quantize(in[0], 32, 4); };
+  check::vmap_matches_loop(quant, {w}, {0});
+  check::vmap_matches_loop(quant, {transpose(w, {1, 0, 2})}, {1});
+  auto fp = [](const V& in) { return quantize(in[0], std::nullopt, std::nullopt, "mxfp8"); };
+  check::vmap_matches_loop(fp, {w}, {0});
+  auto q = quantize(w, 32, 4);
+  auto deq = [](const V& in) { return V{dequantize(in[0], in[1], in[2], 32, 4)}; };
+  check::vmap_matches_loop(deq, {q[0], q[1], q[2]}, {0, 0, 0});
+  // An unbatched bias is shared by every member of the batch.
+  auto b0 = squeeze(slice(q[2], {0, 0, 0}, {1, 2, 2}), 0);
+  check::vmap_matches_loop(deq, {q[0], q[1], b0}, {0, 0, -1});
+  auto conv = [](const V& in) { return V{from_fp8(to_fp8(in[0]), float16)}; };
+  check::vmap_matches_loop(conv, {w}, {2});
+  EXPECT_INVALID(vjp(conv, {w}, {w}),
+                 "[from_fp8] Quantized arrays have no derivative: from_fp8 "
+                 "is not differentiable.");
+}
+
 // ---- gather_qmm ----
 
 TEST(Quantized, GatherQmm) {
@@ -432,6 +452,20 @@ TEST(Quantized, GatherQmm) {
   EXPECT_EQ(error_of([&] { eval(neg); }),
             "[gather_qmm] lhs_indices value 4294967295 is out of range for a batch of 3 "
             "matrices.");
+  // The vjp w.r.t. x sums each product's cotangent into the x matrix it used.
+  auto ct = uniform({5, 2, 16}, 76);
+  auto fx = [&](const V& in) {
+    return V{gather_qmm(in[0], q[0], q[1], q[2], lhs, rhs, true, 32, 4)};
+  };
+  auto [outs, vjps] = vjp(fx, {x}, {ct});
+  auto wd = dequantize(q[0], q[1], q[2], 32, 4);
+  std::vector<array> grads(3, zeros({2, 64}));
+  for (int i = 0; i < 5; ++i) {
+    int r = static_cast<int>(ri[i]);
+    auto wr = squeeze(slice(wd, {r, 0, 0}, {r + 1, 16, 64}), 0);
+    grads[li[i]] = grads[li[i]] + matmul(squeeze(slice(ct, {i, 0, 0}, {i + 1, 2, 16}), 0), wr);
+  }
+  expect_close(vjps[0], stack(grads), 1e-5);
   // jvp w.r.t. x goes through the same gather.
   auto f = [&](const V& in) {
     return V{gather_qmm(in[0], q[0], q[1], q[2], lhs, rhs, true, 32, 4)};

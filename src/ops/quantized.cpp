@@ -654,9 +654,42 @@ std::pair<std::vector<array>, std::vector<int>> QuantizedMatmul::vmap(
           {0}};
 }
 
-std::vector<array> GatherQMM::vjp(const std::vector<array>&, const std::vector<array>&,
-                                  const std::vector<int>&, const std::vector<array>&) {
-  throw std::invalid_argument("[gather_qmm] The vector-Jacobian product is not implemented.");
+// The cotangent of x: each product's ct[i] @ op(W[rhs[i]])^T (a gather_qmm with the opposite
+// transpose), summed into the x matrix lhs[i] it came from, by a product with the one-hot
+// matrix of lhs (a scatter-add written with ops that exist in this round).
+std::vector<array> GatherQMM::vjp(const std::vector<array>& primals,
+                                  const std::vector<array>& cotangents,
+                                  const std::vector<int>& argnums, const std::vector<array>&) {
+  const size_t n = primals.size();
+  std::vector<array> vjps;
+  for (int arg : argnums) {
+    if (arg != 0) {
+      throw std::invalid_argument(
+          "[gather_qmm] Cannot compute the gradient with respect to the quantized weights, "
+          "scales, biases or indices.");
+    }
+    const auto& x = primals[0];
+    const auto& ct = cotangents[0];
+    int count = static_cast<int>(primals[n - 2].size());
+    int m = x.shape(-2);
+    int k = x.shape(-1);
+    int batch = static_cast<int>(x.size() / (static_cast<size_t>(m) * k));
+    auto s = stream();
+    std::optional<array> biases;
+    if (n == 6) {
+      biases = primals[3];
+    }
+    auto per_index =
+        gather_qmm(reshape(ct, {count, m, ct.shape(-1)}, s), primals[1], primals[2], biases,
+                   arange(0, count, 1, uint32, s), reshape(primals[n - 1], {count}, s),
+                   !transpose(), group_size(), bits(), mode_name(mode()), false, s);
+    auto one_hot = astype(equal(reshape(arange(0, batch, 1, uint32, s), {batch, 1}, s),
+                                reshape(primals[n - 2], {1, count}, s), s),
+                          ct.dtype(), s);
+    vjps.push_back(
+        reshape(matmul(one_hot, reshape(per_index, {count, m * k}, s), s), x.shape(), s));
+  }
+  return vjps;
 }
 
 // Linear in x: the tangent goes through the same gathered product.

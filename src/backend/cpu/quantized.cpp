@@ -632,7 +632,8 @@ void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   const size_t k = x.shape(-1);
   const size_t n = out.shape(-1);
   const size_t x_count = x.size() / std::max<size_t>(m_rows * k, 1);
-  const size_t w_count = w.size() / (static_cast<size_t>(w.shape(-2)) * w.shape(-1));
+  const size_t w_count =
+      w.size() / std::max<size_t>(static_cast<size_t>(w.shape(-2)) * w.shape(-1), 1);
   const auto* li = lhs.data<uint32_t>();
   const auto* ri = rhs.data<uint32_t>();
   for (size_t i = 0; i < lhs.size(); ++i) {
