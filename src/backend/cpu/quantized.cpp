@@ -487,8 +487,6 @@ void qmm(const void* x, Dtype dtype, size_t m_rows, const QMatrix& w, const QSpe
   }
 }
 
-QSpec spec_of(int group_size, int bits, QuantMode mode) { return {group_size, bits, mode}; }
-
 }  // namespace
 
 void Quantize::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
@@ -496,7 +494,7 @@ void Quantize::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
   for (auto& o : outputs) {
     o.set_data(allocator::malloc(o.nbytes()));
   }
-  QSpec q = spec_of(group_size(), bits(), mode());
+  QSpec q{group_size(), bits(), mode()};
   if (inputs.size() > 1) {
     q.global = inputs[1].data<float>()[0] / kNvfp4Range;
   }
@@ -537,7 +535,7 @@ void Dequantize::eval_cpu(const std::vector<array>& inputs, array& out) {
   auto scales = row_contiguous_copy(inputs[1]);
   bool affine = mode() == QuantMode::Affine;
   std::optional<array> biases;
-  QSpec q = spec_of(group_size(), bits(), mode());
+  QSpec q{group_size(), bits(), mode()};
   if (affine) {
     biases = row_contiguous_copy(inputs[2]);
   } else {
@@ -574,7 +572,7 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (out.size() == 0) {
     return;
   }
-  QSpec q = spec_of(group_size(), bits(), mode());
+  QSpec q{group_size(), bits(), mode()};
   bool affine = mode() == QuantMode::Affine;
   const Dtype dtype = out.dtype();
   const size_t isz = size_of(dtype);
@@ -618,7 +616,7 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
 
 void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
-  QSpec q = spec_of(group_size(), bits(), mode());
+  QSpec q{group_size(), bits(), mode()};
   bool affine = mode() == QuantMode::Affine;
   const size_t ni = inputs.size();
   auto x = row_contiguous_copy(inputs[0]);
