@@ -98,6 +98,13 @@ int main(int argc, char** argv) {
   std::printf("W12_take_f32_2^20_of_2^24 %.3f\n", median_ms([&] { return mx::take(a, idx); }, 20));
 
   // W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+  {
+    auto wq = mx::quantize(ramp({4096, 4096}) - mx::array(0.5f), 64, 4);
+    mx::eval(wq);
+    auto xq = ramp({1, 4096});
+    std::printf("W13_qmm_4bit_1x4096x4096 %.3f\n",
+                median_ms([&] { return mx::quantized_matmul(xq, wq[0], wq[1], wq[2]); }, 20));
+  }
 
   // The cost of value_and_grad of a 3-layer MLP (softplus activations, mean-square loss) against
   // the forward pass alone: batch 256, 784 -> 512 -> 512 -> 10, float32.

@@ -70,6 +70,8 @@ BYTES = {
     "W2": 22 * N24 * 4,
     "W4": 2 * 4096 * 4096 * 4,
     "W11": 2 * 4096 * 4096 * 4,
+    # Packed 4-bit weights, then float32 scales and biases (one each per group of 64).
+    "W13": 4096 * 4096 // 2 + 2 * 4096 * (4096 // 64) * 4,
 }
 
 
@@ -112,6 +114,7 @@ def workloads(lib):
         out["W12_take_f32_2^20_of_2^24"] = median_ms(lambda: a[tidx], 20)
 
     # W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+    # NumPy and PyTorch have no equivalent: their columns stay empty.
 
     return out
 

@@ -10,6 +10,7 @@
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/quantized.h"
 #include "ops/random.h"
 #include "ops/reduce.h"
 #include "ops/scan.h"
