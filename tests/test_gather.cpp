@@ -62,6 +62,10 @@ TEST(Gather, RowsElementsAndWideSlices) {
                         {0, 1, 2, 4, 5, 6});
   // A strided source (a transpose) and a big slice copied by several threads.
   expect_array<int32_t>(gather(transpose(a), array({2}), 0, {1, 3}), {1, 1, 3}, int32, {2, 6, 10});
+  auto cols = gather(transpose(iota({40000, 2})), array({1}), 0, {1, 40000});
+  auto cv = values<int32_t>(cols);
+  EXPECT_EQ(cv[0], 1);
+  EXPECT_EQ(cv[39999], 79999);
   auto big = iota({4, 100000});
   auto g = gather(big, array({3, 1}), 0, {1, 100000});
   EXPECT_EQ(g.shape(), (Shape{2, 1, 100000}));
@@ -271,6 +275,10 @@ TEST(Scatter, WritesSlicesAndLastDuplicateWins) {
   eval(y);
   expect_array<int32_t>(x, {4}, int32, {0, 1, 2, 3});
   expect_array<int32_t>(y, {4}, int32, {9, 1, 2, 3});
+  // A slice of several rows, along the last axis.
+  expect_array<int32_t>(
+      scatter_add(zeros({3, 4}, int32), array({1}), iota({1, 3, 2}) + array(1), 1), {3, 4}, int32,
+      {0, 1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 0});
   // Large slices (the parallel path) into a strided a.
   auto big = transpose(zeros({50000, 2}, int32));
   auto s = scatter(big, array({1}), ones({1, 1, 50000}, int32), 0);

@@ -151,18 +151,49 @@ void dispatch_size(size_t itemsize, F&& f) {
   }
 }
 
-// Rows [rb, re) of a slice from `src` (layout strides[0]) to `dst` (strides[1]).
-template <typename E>
-void copy_slice_rows(const E* src, E* dst, const cpu::Layout& l, size_t rb, size_t re) {
-  const size_t inner = l.inner();
-  const int64_t ss = l.strides[0].back();
-  const int64_t ds = l.strides[1].back();
-  cpu::for_each_row<2>(l, rb, re, [&](size_t, const std::array<int64_t, 2>& offs) {
-    if (ss == 1 && ds == 1) {
-      std::memcpy(dst + offs[1], src + offs[0], inner * sizeof(E));
+// The rows of a slice (a layout of two arrays: the slice in the big array, and a row-major
+// one), and the offsets of each row, worked out once for slices copied for every index tuple.
+struct SliceRows {
+  explicit SliceRows(const cpu::Layout& l, bool precompute)
+      : layout(l),
+        inner(l.inner()),
+        big_stride(l.strides[0].back()),
+        small_stride(l.strides[1].back()) {
+    if (precompute) {
+      offsets.resize(l.rows());
+      cpu::for_each_row<2>(l, 0, l.rows(),
+                           [&](size_t r, const std::array<int64_t, 2>& o) { offsets[r] = o; });
+    }
+  }
+
+  // Calls f(big_offset, small_offset) for rows [rb, re).
+  template <typename F>
+  void each(size_t rb, size_t re, F&& f) const {
+    if (offsets.empty()) {
+      cpu::for_each_row<2>(layout, rb, re,
+                           [&](size_t, const std::array<int64_t, 2>& o) { f(o[0], o[1]); });
     } else {
-      for (size_t i = 0; i < inner; ++i) {
-        dst[offs[1] + static_cast<int64_t>(i) * ds] = src[offs[0] + static_cast<int64_t>(i) * ss];
+      for (size_t r = rb; r < re; ++r) f(offsets[r][0], offsets[r][1]);
+    }
+  }
+
+  const cpu::Layout& layout;
+  size_t inner;
+  int64_t big_stride, small_stride;
+  std::vector<std::array<int64_t, 2>> offsets;
+};
+
+// Rows [rb, re) of a slice from `src` (the big array) to `dst` (row-major).
+template <typename E>
+void copy_slice_rows(const E* src, E* dst, const SliceRows& sr, size_t rb, size_t re) {
+  const int64_t ss = sr.big_stride;
+  const int64_t ds = sr.small_stride;
+  sr.each(rb, re, [&](int64_t so, int64_t d_o) {
+    if (ss == 1 && ds == 1) {
+      std::memcpy(dst + d_o, src + so, sr.inner * sizeof(E));
+    } else {
+      for (size_t i = 0; i < sr.inner; ++i) {
+        dst[d_o + static_cast<int64_t>(i) * ds] = src[so + static_cast<int64_t>(i) * ss];
       }
     }
   });
@@ -190,14 +221,16 @@ void gather_kernel(const array& a, const std::vector<IndexSource>& srcs, size_t 
     return;
   }
   auto l = cpu::collapse(slice_sizes, {a.strides(), row_major(slice_sizes)});
-  if (slice >= cpu::kElementwiseGrain) {
+  const bool large = slice >= cpu::kElementwiseGrain;
+  SliceRows sr(l, !large);
+  if (large) {
     // Few large slices: each is copied by the whole pool.
     const size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / l.inner());
     for (size_t i = 0; i < n_idx; ++i) {
       int64_t off;
       resolve_offsets(srcs, i, 1, &off);
       cpu::parallel_for(l.rows(), grain, [&](size_t rb, size_t re) {
-        copy_slice_rows(src + off, dst + i * slice, l, rb, re);
+        copy_slice_rows(src + off, dst + i * slice, sr, rb, re);
       });
     }
     return;
@@ -209,7 +242,7 @@ void gather_kernel(const array& a, const std::vector<IndexSource>& srcs, size_t 
                         size_t n = std::min(kBlock, e - i0);
                         resolve_offsets(srcs, i0, n, off);
                         for (size_t t = 0; t < n; ++t) {
-                          copy_slice_rows(src + off[t], dst + (i0 + t) * slice, l, 0, l.rows());
+                          copy_slice_rows(src + off[t], dst + (i0 + t) * slice, sr, 0, l.rows());
                         }
                       }
                     });
@@ -294,16 +327,18 @@ void scatter_kernel(const array& upd, const std::vector<IndexSource>& srcs, size
   }
   Strides out_strides(out.strides().end() - slice_shape.size(), out.strides().end());
   auto l = cpu::collapse(slice_shape, {out_strides, row_major(slice_shape)});
+  const bool parallel = slice >= cpu::kElementwiseGrain;
+  SliceRows sr(l, !parallel);
   const size_t inner = l.inner();
-  const int64_t ds = l.strides[0].back();
+  const int64_t ds = sr.big_stride;
+  const int64_t us = sr.small_stride;
   auto rows = [&](T* d, const T* s, size_t rb, size_t re) {
-    cpu::for_each_row<2>(l, rb, re, [&](size_t, const std::array<int64_t, 2>& offs) {
+    sr.each(rb, re, [&](int64_t d_o, int64_t so) {
       for (size_t i = 0; i < inner; ++i) {
-        Op::apply(d[offs[0] + static_cast<int64_t>(i) * ds], s[offs[1] + static_cast<int64_t>(i)]);
+        Op::apply(d[d_o + static_cast<int64_t>(i) * ds], s[so + static_cast<int64_t>(i) * us]);
       }
     });
   };
-  const bool parallel = slice >= cpu::kElementwiseGrain;
   const size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / inner);
   for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
     size_t n = std::min(kBlock, n_idx - i0);
