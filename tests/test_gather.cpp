@@ -337,6 +337,21 @@ TEST(Scatter, ReductionsCombineDuplicates) {
   EXPECT_EQ(values<complex64_t>(cm)[0], complex64_t(1, 6));
 }
 
+TEST(Scatter, ManyUpdatesInParallelStayInOrder) {
+  // 100000 updates to 1000 positions, 100 each: the threads split the output.
+  const int n = 100000, m = 1000;
+  auto idx = remainder(arange(n) * array(7919), array(m));
+  auto counts = scatter_add(zeros({m}, int32), idx, ones({n, 1}, int32), 0);
+  EXPECT_EQ(values<int32_t>(counts), std::vector<int32_t>(m, 100));
+  std::vector<int32_t> last(m);
+  for (int i = 0; i < n; ++i) last[(static_cast<int64_t>(i) * 7919) % m] = i;
+  expect_array<int32_t>(scatter(zeros({m}, int32), idx, reshape(arange(n), {n, 1}), 0), {m}, int32,
+                        last);
+  auto bad = concatenate({idx, array({m})});
+  EXPECT_EQ(eval_error(scatter_max(zeros({m}, int32), bad, ones({n + 1, 1}, int32), 0)),
+            "[scatter_max] Index 1000 is out of range for axis 0 of size 1000.");
+}
+
 TEST(Scatter, OutOfRangeAndErrors) {
   auto a = zeros({5}, float32);
   auto u = ones({1, 1});

@@ -307,22 +307,32 @@ struct MinOp {
 
 // Index tuples are applied in row-major order, one after the other, so that of several writes
 // to one position the last wins and combinations are deterministic; large slices are combined
-// by the whole pool.
+// by the whole pool, and many single elements by threads that each own part of the output.
 template <typename T, typename Op>
 void scatter_kernel(const array& upd, const std::vector<IndexSource>& srcs, size_t n_idx,
                     const Shape& slice_shape, array& out) {
   T* dst = out.data<T>();
   const T* u = upd.data<T>();
   const size_t slice = product(slice_shape.begin(), slice_shape.end());
-  int64_t off[kBlock];
   if (slice == 1) {
-    for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
-      size_t n = std::min(kBlock, n_idx - i0);
-      resolve_offsets(srcs, i0, n, off);
-      for (size_t t = 0; t < n; ++t) {
-        Op::apply(dst[off[t]], u[i0 + t]);
+    // Many updates: the threads split the output, each reading every index and applying, in
+    // order, the updates that land in its part.
+    const size_t parts = n_idx >= (1 << 16) ? static_cast<size_t>(cpu::num_threads()) : 1;
+    const int64_t size = static_cast<int64_t>(out.size());
+    cpu::parallel_for(parts, 1, [&](size_t pb, size_t pe) {
+      const int64_t lo = size * static_cast<int64_t>(pb) / static_cast<int64_t>(parts);
+      const int64_t hi = size * static_cast<int64_t>(pe) / static_cast<int64_t>(parts);
+      int64_t part_off[kBlock];
+      for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
+        size_t n = std::min(kBlock, n_idx - i0);
+        resolve_offsets(srcs, i0, n, part_off);
+        for (size_t t = 0; t < n; ++t) {
+          if (part_off[t] >= lo && part_off[t] < hi) {
+            Op::apply(dst[part_off[t]], u[i0 + t]);
+          }
+        }
       }
-    }
+    });
     return;
   }
   Strides out_strides(out.strides().end() - slice_shape.size(), out.strides().end());
@@ -340,6 +350,7 @@ void scatter_kernel(const array& upd, const std::vector<IndexSource>& srcs, size
     });
   };
   const size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / inner);
+  int64_t off[kBlock];
   for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
     size_t n = std::min(kBlock, n_idx - i0);
     resolve_offsets(srcs, i0, n, off);
