@@ -57,8 +57,9 @@ void load_typed(const IndexSource& s, size_t first, size_t n, int64_t* dst, bool
     }
     // A uint64 index above int64's range lands below 0 here, so it is caught too.
     bad |= (v < 0) | (v > s.limit);
-    v *= s.stride;
-    dst[t] = accumulate ? dst[t] + v : v;
+    // Unsigned arithmetic: a bad index must not overflow before the block is rejected.
+    uint64_t scaled = static_cast<uint64_t>(v) * static_cast<uint64_t>(s.stride);
+    dst[t] = static_cast<int64_t>(accumulate ? static_cast<uint64_t>(dst[t]) + scaled : scaled);
   }
   if (bad) {
     for (size_t t = 0;; ++t) {
@@ -93,18 +94,10 @@ void resolve_offsets(const std::vector<IndexSource>& srcs, size_t first, size_t 
   }
 }
 
-// `x` itself when it is row-contiguous or one value broadcast, else a row-contiguous copy.
-array readable(const array& x) {
-  if (x.flags().row_contiguous || x.data_size() == 1) {
-    return x;
-  }
-  array c(x.shape(), x.dtype(), nullptr, {});
-  cpu::copy_to_contiguous(x, c);
-  return c;
-}
-
-array row_contiguous(const array& x) {
-  if (x.flags().row_contiguous) {
+// `x` itself when it is row-contiguous (or, with `scalar_ok`, one value broadcast), else a
+// row-contiguous copy.
+array row_contiguous(const array& x, bool scalar_ok = false) {
+  if (x.flags().row_contiguous || (scalar_ok && x.data_size() == 1)) {
     return x;
   }
   array c(x.shape(), x.dtype(), nullptr, {});
@@ -511,7 +504,7 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
   std::vector<array> idx;
   std::vector<IndexSource> srcs;
   for (size_t k = 1; k < inputs.size(); ++k) {
-    idx.push_back(readable(inputs[k]));
+    idx.push_back(row_contiguous(inputs[k], true));
     int ax = axes()[k - 1];
     int64_t n = a.shape(ax);
     srcs.push_back({idx.back().data<void>(), idx.back().dtype(), !idx.back().flags().row_contiguous,
@@ -530,7 +523,7 @@ void GatherAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
     return;
   }
   auto a = row_contiguous(inputs[0]);
-  auto idx = readable(inputs[1]);
+  auto idx = row_contiguous(inputs[1], true);
   int64_t n = a.shape(axis());
   auto d = axis_dims(a, idx, axis());
   IndexSource src{idx.data<void>(),
@@ -560,7 +553,7 @@ void Scatter::eval_cpu(const std::vector<array>& inputs, array& out) {
   std::vector<IndexSource> srcs;
   const char* name = detail::scatter_op_name(op(), false);
   for (size_t i = 1; i + 1 < inputs.size(); ++i) {
-    idx.push_back(readable(inputs[i]));
+    idx.push_back(row_contiguous(inputs[i], true));
     int ax = axes()[i - 1];
     int64_t n = a.shape(ax);
     srcs.push_back({idx.back().data<void>(), idx.back().dtype(), !idx.back().flags().row_contiguous,
@@ -575,7 +568,7 @@ void ScatterAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (inputs[1].size() == 0) {
     return;
   }
-  auto idx = readable(inputs[1]);
+  auto idx = row_contiguous(inputs[1], true);
   auto values = row_contiguous(inputs[2]);
   int64_t n = out.shape(axis());
   auto d = axis_dims(out, idx, axis());
