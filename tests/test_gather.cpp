@@ -62,6 +62,10 @@ TEST(Gather, RowsElementsAndWideSlices) {
                         {0, 1, 2, 4, 5, 6});
   // A strided source (a transpose) and a big slice copied by several threads.
   expect_array<int32_t>(gather(transpose(a), array({2}), 0, {1, 3}), {1, 1, 3}, int32, {2, 6, 10});
+  auto cols = gather(transpose(iota({40000, 2})), array({1}), 0, {1, 40000});
+  auto cv = values<int32_t>(cols);
+  EXPECT_EQ(cv[0], 1);
+  EXPECT_EQ(cv[39999], 79999);
   auto big = iota({4, 100000});
   auto g = gather(big, array({3, 1}), 0, {1, 100000});
   EXPECT_EQ(g.shape(), (Shape{2, 1, 100000}));
@@ -271,6 +275,10 @@ TEST(Scatter, WritesSlicesAndLastDuplicateWins) {
   eval(y);
   expect_array<int32_t>(x, {4}, int32, {0, 1, 2, 3});
   expect_array<int32_t>(y, {4}, int32, {9, 1, 2, 3});
+  // A slice of several rows, along the last axis.
+  expect_array<int32_t>(
+      scatter_add(zeros({3, 4}, int32), array({1}), iota({1, 3, 2}) + array(1), 1), {3, 4}, int32,
+      {0, 1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 0});
   // Large slices (the parallel path) into a strided a.
   auto big = transpose(zeros({50000, 2}, int32));
   auto s = scatter(big, array({1}), ones({1, 1, 50000}, int32), 0);
@@ -327,6 +335,21 @@ TEST(Scatter, ReductionsCombineDuplicates) {
   auto c = reshape(array(std::complex<float>(1, 5)), {1});
   auto cm = scatter_max(c, array({0}), reshape(array(std::complex<float>(1, 6)), {1, 1}), 0);
   EXPECT_EQ(values<complex64_t>(cm)[0], complex64_t(1, 6));
+}
+
+TEST(Scatter, ManyUpdatesInParallelStayInOrder) {
+  // 100000 updates to 1000 positions, 100 each: the threads split the output.
+  const int n = 100000, m = 1000;
+  auto idx = remainder(arange(n) * array(7919), array(m));
+  auto counts = scatter_add(zeros({m}, int32), idx, ones({n, 1}, int32), 0);
+  EXPECT_EQ(values<int32_t>(counts), std::vector<int32_t>(m, 100));
+  std::vector<int32_t> last(m);
+  for (int i = 0; i < n; ++i) last[(static_cast<int64_t>(i) * 7919) % m] = i;
+  expect_array<int32_t>(scatter(zeros({m}, int32), idx, reshape(arange(n), {n, 1}), 0), {m}, int32,
+                        last);
+  auto bad = concatenate({idx, array({m})});
+  EXPECT_EQ(eval_error(scatter_max(zeros({m}, int32), bad, ones({n + 1, 1}, int32), 0)),
+            "[scatter_max] Index 1000 is out of range for axis 0 of size 1000.");
 }
 
 TEST(Scatter, OutOfRangeAndErrors) {

@@ -375,7 +375,8 @@ std::vector<array> Gather::jvp(const std::vector<array>& primals,
       return {gather_node(tangents[i], idx, axes(), slice_sizes(), stream())};
     }
   }
-  return {zeros_like(gather_node(primals[0], idx, axes(), slice_sizes(), stream()), stream())};
+  auto shape = concat(idx.empty() ? Shape{} : idx[0].shape(), slice_sizes());
+  return {zeros(shape, primals[0].dtype(), stream())};
 }
 
 std::pair<std::vector<array>, std::vector<int>> Gather::vmap(const std::vector<array>& inputs,

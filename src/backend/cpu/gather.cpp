@@ -57,8 +57,9 @@ void load_typed(const IndexSource& s, size_t first, size_t n, int64_t* dst, bool
     }
     // A uint64 index above int64's range lands below 0 here, so it is caught too.
     bad |= (v < 0) | (v > s.limit);
-    v *= s.stride;
-    dst[t] = accumulate ? dst[t] + v : v;
+    // Unsigned arithmetic: a bad index must not overflow before the block is rejected.
+    uint64_t scaled = static_cast<uint64_t>(v) * static_cast<uint64_t>(s.stride);
+    dst[t] = static_cast<int64_t>(accumulate ? static_cast<uint64_t>(dst[t]) + scaled : scaled);
   }
   if (bad) {
     for (size_t t = 0;; ++t) {
@@ -93,18 +94,10 @@ void resolve_offsets(const std::vector<IndexSource>& srcs, size_t first, size_t 
   }
 }
 
-// `x` itself when it is row-contiguous or one value broadcast, else a row-contiguous copy.
-array readable(const array& x) {
-  if (x.flags().row_contiguous || x.data_size() == 1) {
-    return x;
-  }
-  array c(x.shape(), x.dtype(), nullptr, {});
-  cpu::copy_to_contiguous(x, c);
-  return c;
-}
-
-array row_contiguous(const array& x) {
-  if (x.flags().row_contiguous) {
+// `x` itself when it is row-contiguous (or, with `scalar_ok`, one value broadcast), else a
+// row-contiguous copy.
+array row_contiguous(const array& x, bool scalar_ok = false) {
+  if (x.flags().row_contiguous || (scalar_ok && x.data_size() == 1)) {
     return x;
   }
   array c(x.shape(), x.dtype(), nullptr, {});
@@ -151,18 +144,49 @@ void dispatch_size(size_t itemsize, F&& f) {
   }
 }
 
-// Rows [rb, re) of a slice from `src` (layout strides[0]) to `dst` (strides[1]).
-template <typename E>
-void copy_slice_rows(const E* src, E* dst, const cpu::Layout& l, size_t rb, size_t re) {
-  const size_t inner = l.inner();
-  const int64_t ss = l.strides[0].back();
-  const int64_t ds = l.strides[1].back();
-  cpu::for_each_row<2>(l, rb, re, [&](size_t, const std::array<int64_t, 2>& offs) {
-    if (ss == 1 && ds == 1) {
-      std::memcpy(dst + offs[1], src + offs[0], inner * sizeof(E));
+// The rows of a slice (a layout of two arrays: the slice in the big array, and a row-major
+// one), and the offsets of each row, worked out once for slices copied for every index tuple.
+struct SliceRows {
+  explicit SliceRows(const cpu::Layout& l, bool precompute)
+      : layout(l),
+        inner(l.inner()),
+        big_stride(l.strides[0].back()),
+        small_stride(l.strides[1].back()) {
+    if (precompute) {
+      offsets.resize(l.rows());
+      cpu::for_each_row<2>(l, 0, l.rows(),
+                           [&](size_t r, const std::array<int64_t, 2>& o) { offsets[r] = o; });
+    }
+  }
+
+  // Calls f(big_offset, small_offset) for rows [rb, re).
+  template <typename F>
+  void each(size_t rb, size_t re, F&& f) const {
+    if (offsets.empty()) {
+      cpu::for_each_row<2>(layout, rb, re,
+                           [&](size_t, const std::array<int64_t, 2>& o) { f(o[0], o[1]); });
     } else {
-      for (size_t i = 0; i < inner; ++i) {
-        dst[offs[1] + static_cast<int64_t>(i) * ds] = src[offs[0] + static_cast<int64_t>(i) * ss];
+      for (size_t r = rb; r < re; ++r) f(offsets[r][0], offsets[r][1]);
+    }
+  }
+
+  const cpu::Layout& layout;
+  size_t inner;
+  int64_t big_stride, small_stride;
+  std::vector<std::array<int64_t, 2>> offsets;
+};
+
+// Rows [rb, re) of a slice from `src` (the big array) to `dst` (row-major).
+template <typename E>
+void copy_slice_rows(const E* src, E* dst, const SliceRows& sr, size_t rb, size_t re) {
+  const int64_t ss = sr.big_stride;
+  const int64_t ds = sr.small_stride;
+  sr.each(rb, re, [&](int64_t so, int64_t d_o) {
+    if (ss == 1 && ds == 1) {
+      std::memcpy(dst + d_o, src + so, sr.inner * sizeof(E));
+    } else {
+      for (size_t i = 0; i < sr.inner; ++i) {
+        dst[d_o + static_cast<int64_t>(i) * ds] = src[so + static_cast<int64_t>(i) * ss];
       }
     }
   });
@@ -190,14 +214,16 @@ void gather_kernel(const array& a, const std::vector<IndexSource>& srcs, size_t 
     return;
   }
   auto l = cpu::collapse(slice_sizes, {a.strides(), row_major(slice_sizes)});
-  if (slice >= cpu::kElementwiseGrain) {
+  const bool large = slice >= cpu::kElementwiseGrain;
+  SliceRows sr(l, !large);
+  if (large) {
     // Few large slices: each is copied by the whole pool.
     const size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / l.inner());
     for (size_t i = 0; i < n_idx; ++i) {
       int64_t off;
       resolve_offsets(srcs, i, 1, &off);
       cpu::parallel_for(l.rows(), grain, [&](size_t rb, size_t re) {
-        copy_slice_rows(src + off, dst + i * slice, l, rb, re);
+        copy_slice_rows(src + off, dst + i * slice, sr, rb, re);
       });
     }
     return;
@@ -209,7 +235,7 @@ void gather_kernel(const array& a, const std::vector<IndexSource>& srcs, size_t 
                         size_t n = std::min(kBlock, e - i0);
                         resolve_offsets(srcs, i0, n, off);
                         for (size_t t = 0; t < n; ++t) {
-                          copy_slice_rows(src + off[t], dst + (i0 + t) * slice, l, 0, l.rows());
+                          copy_slice_rows(src + off[t], dst + (i0 + t) * slice, sr, 0, l.rows());
                         }
                       }
                     });
@@ -274,37 +300,50 @@ struct MinOp {
 
 // Index tuples are applied in row-major order, one after the other, so that of several writes
 // to one position the last wins and combinations are deterministic; large slices are combined
-// by the whole pool.
+// by the whole pool, and many single elements by threads that each own part of the output.
 template <typename T, typename Op>
 void scatter_kernel(const array& upd, const std::vector<IndexSource>& srcs, size_t n_idx,
                     const Shape& slice_shape, array& out) {
   T* dst = out.data<T>();
   const T* u = upd.data<T>();
   const size_t slice = product(slice_shape.begin(), slice_shape.end());
-  int64_t off[kBlock];
   if (slice == 1) {
-    for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
-      size_t n = std::min(kBlock, n_idx - i0);
-      resolve_offsets(srcs, i0, n, off);
-      for (size_t t = 0; t < n; ++t) {
-        Op::apply(dst[off[t]], u[i0 + t]);
+    // Many updates: the threads split the output, each reading every index and applying, in
+    // order, the updates that land in its part.
+    const size_t parts = n_idx >= (1 << 16) ? static_cast<size_t>(cpu::num_threads()) : 1;
+    const int64_t size = static_cast<int64_t>(out.size());
+    cpu::parallel_for(parts, 1, [&](size_t pb, size_t pe) {
+      const int64_t lo = size * static_cast<int64_t>(pb) / static_cast<int64_t>(parts);
+      const int64_t hi = size * static_cast<int64_t>(pe) / static_cast<int64_t>(parts);
+      int64_t part_off[kBlock];
+      for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
+        size_t n = std::min(kBlock, n_idx - i0);
+        resolve_offsets(srcs, i0, n, part_off);
+        for (size_t t = 0; t < n; ++t) {
+          if (part_off[t] >= lo && part_off[t] < hi) {
+            Op::apply(dst[part_off[t]], u[i0 + t]);
+          }
+        }
       }
-    }
+    });
     return;
   }
   Strides out_strides(out.strides().end() - slice_shape.size(), out.strides().end());
   auto l = cpu::collapse(slice_shape, {out_strides, row_major(slice_shape)});
+  const bool parallel = slice >= cpu::kElementwiseGrain;
+  SliceRows sr(l, !parallel);
   const size_t inner = l.inner();
-  const int64_t ds = l.strides[0].back();
+  const int64_t ds = sr.big_stride;
+  const int64_t us = sr.small_stride;
   auto rows = [&](T* d, const T* s, size_t rb, size_t re) {
-    cpu::for_each_row<2>(l, rb, re, [&](size_t, const std::array<int64_t, 2>& offs) {
+    sr.each(rb, re, [&](int64_t d_o, int64_t so) {
       for (size_t i = 0; i < inner; ++i) {
-        Op::apply(d[offs[0] + static_cast<int64_t>(i) * ds], s[offs[1] + static_cast<int64_t>(i)]);
+        Op::apply(d[d_o + static_cast<int64_t>(i) * ds], s[so + static_cast<int64_t>(i) * us]);
       }
     });
   };
-  const bool parallel = slice >= cpu::kElementwiseGrain;
   const size_t grain = std::max<size_t>(1, cpu::kElementwiseGrain / inner);
+  int64_t off[kBlock];
   for (size_t i0 = 0; i0 < n_idx; i0 += kBlock) {
     size_t n = std::min(kBlock, n_idx - i0);
     resolve_offsets(srcs, i0, n, off);
@@ -465,7 +504,7 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
   std::vector<array> idx;
   std::vector<IndexSource> srcs;
   for (size_t k = 1; k < inputs.size(); ++k) {
-    idx.push_back(readable(inputs[k]));
+    idx.push_back(row_contiguous(inputs[k], true));
     int ax = axes()[k - 1];
     int64_t n = a.shape(ax);
     srcs.push_back({idx.back().data<void>(), idx.back().dtype(), !idx.back().flags().row_contiguous,
@@ -484,7 +523,7 @@ void GatherAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
     return;
   }
   auto a = row_contiguous(inputs[0]);
-  auto idx = readable(inputs[1]);
+  auto idx = row_contiguous(inputs[1], true);
   int64_t n = a.shape(axis());
   auto d = axis_dims(a, idx, axis());
   IndexSource src{idx.data<void>(),
@@ -514,7 +553,7 @@ void Scatter::eval_cpu(const std::vector<array>& inputs, array& out) {
   std::vector<IndexSource> srcs;
   const char* name = detail::scatter_op_name(op(), false);
   for (size_t i = 1; i + 1 < inputs.size(); ++i) {
-    idx.push_back(readable(inputs[i]));
+    idx.push_back(row_contiguous(inputs[i], true));
     int ax = axes()[i - 1];
     int64_t n = a.shape(ax);
     srcs.push_back({idx.back().data<void>(), idx.back().dtype(), !idx.back().flags().row_contiguous,
@@ -529,7 +568,7 @@ void ScatterAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (inputs[1].size() == 0) {
     return;
   }
-  auto idx = readable(inputs[1]);
+  auto idx = row_contiguous(inputs[1], true);
   auto values = row_contiguous(inputs[2]);
   int64_t n = out.shape(axis());
   auto d = axis_dims(out, idx, axis());
