@@ -275,6 +275,23 @@ TEST(Quantized, FpRoundTripsAndGlobalScale) {
   EXPECT_GT(max(astype(q[1], float32)).item<float>(), 100.0f);
 }
 
+TEST(Quantized, NonFiniteInputsAreDefined) {
+  std::vector<float> v(64, 0.5f);
+  v[0] = std::numeric_limits<float>::quiet_NaN();
+  v[33] = std::numeric_limits<float>::infinity();
+  auto w = array(v.begin(), {2, 32}, float32);
+  for (std::string mode : {"affine", "mxfp4", "mxfp8", "nvfp4"}) {
+    SCOPED_TRACE(mode);
+    auto q =
+        quantize(w, mode == "affine" ? std::optional<int>(32) : std::nullopt, std::nullopt, mode);
+    eval(q);
+    EXPECT_EQ(q[0].shape(0), 2);
+  }
+  // mxfp8 keeps a NaN as the E4M3 NaN code.
+  auto q = quantize(w, std::nullopt, std::nullopt, "mxfp8");
+  EXPECT_EQ(values<uint8_t>(view(q[0], uint8))[0], 0x7F);
+}
+
 // ---- quantized_matmul ----
 
 TEST(Quantized, MatmulMatchesDequantizedProduct) {

@@ -290,8 +290,9 @@ void quantize_row(const float* w, size_t cols, const QSpec& q, Dtype dtype, uint
         bias = edge;
       }
       for (size_t i = 0; i < gs; ++i) {
+        // NaN (from NaN or infinite inputs) gives code 0 rather than an undefined conversion.
         float code = std::rint((v[i] - bias) / scale);
-        c[i] = static_cast<uint32_t>(std::clamp(code, 0.0f, n_bins));
+        c[i] = code > 0.0f ? static_cast<uint32_t>(std::min(code, n_bins)) : 0;
       }
       scales[g] = scale;
       biases[g] = bias;
