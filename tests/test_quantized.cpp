@@ -275,6 +275,23 @@ TEST(Quantized, FpRoundTripsAndGlobalScale) {
   EXPECT_GT(max(astype(q[1], float32)).item<float>(), 100.0f);
 }
 
+TEST(Quantized, NonFiniteInputsAreDefined) {
+  std::vector<float> v(64, 0.5f);
+  v[0] = std::numeric_limits<float>::quiet_NaN();
+  v[33] = std::numeric_limits<float>::infinity();
+  auto w = array(v.begin(), {2, 32}, float32);
+  for (std::string mode : {"affine", "mxfp4", "mxfp8", "nvfp4"}) {
+    SCOPED_TRACE(mode);
+    auto q =
+        quantize(w, mode == "affine" ? std::optional<int>(32) : std::nullopt, std::nullopt, mode);
+    eval(q);
+    EXPECT_EQ(q[0].shape(0), 2);
+  }
+  // mxfp8 keeps a NaN as the E4M3 NaN code.
+  auto q = quantize(w, std::nullopt, std::nullopt, "mxfp8");
+  EXPECT_EQ(values<uint8_t>(view(q[0], uint8))[0], 0x7F);
+}
+
 // ---- quantized_matmul ----
 
 TEST(Quantized, MatmulMatchesDequantizedProduct) {
@@ -466,6 +483,19 @@ TEST(Quantized, GatherQmm) {
     grads[li[i]] = grads[li[i]] + matmul(squeeze(slice(ct, {i, 0, 0}, {i + 1, 2, 16}), 0), wr);
   }
   expect_close(vjps[0], stack(grads), 1e-5);
+  // vmap over x, over the indices, and over w with its scales and biases.
+  auto fv = [](const V& in) {
+    return V{gather_qmm(in[0], in[1], in[2], in[3], in[4], in[5], true, 32, 4)};
+  };
+  auto xs = uniform({3, 3, 2, 64}, 77);
+  auto lhs2 = array({0, 1, 2, 2, 1, 0}, {3, 2}, uint32);
+  auto qs = quantize(uniform({2, 4, 16, 64}, 78), 32, 4);
+  check::vmap_matches_loop(fv, {xs, q[0], q[1], q[2], lhs, rhs}, {0, -1, -1, -1, -1, -1});
+  auto rhs2 = array({1, 3}, {2}, uint32);
+  check::vmap_matches_loop(fv, {x, q[0], q[1], q[2], lhs2, rhs2}, {-1, -1, -1, -1, 0, -1});
+  check::vmap_matches_loop(fv, {x, qs[0], qs[1], qs[2], lhs, rhs}, {-1, 0, 0, 0, -1, -1});
+  check::vmap_matches_loop(fv, {transpose(xs, {1, 0, 2, 3}), q[0], q[1], q[2], lhs2, rhs2},
+                           {1, -1, -1, -1, 0, -1});
   // jvp w.r.t. x goes through the same gather.
   auto f = [&](const V& in) {
     return V{gather_qmm(in[0], q[0], q[1], q[2], lhs, rhs, true, 32, 4)};

@@ -284,15 +284,13 @@ array dequantize(const array& w, const array& scales, const std::optional<array>
     msg << "[dequantize] Only real floating types are supported but dtype == " << out_dtype << ".";
     throw std::invalid_argument(msg.str());
   }
-  std::vector<array> inputs{w};
+  std::vector<array> inputs;
   if (q.mode == QuantMode::Affine) {
-    inputs.push_back(astype(scales, scales_dtype, stream));
-    inputs.push_back(astype(*biases, scales_dtype, stream));
+    inputs = {w, astype(scales, scales_dtype, stream), astype(*biases, scales_dtype, stream)};
+  } else if (g) {
+    inputs = {w, scales, *g};
   } else {
-    inputs.push_back(scales);
-    if (g) {
-      inputs.push_back(*g);
-    }
+    inputs = {w, scales};
   }
   auto out_shape = with_last(w.shape(), scales.shape(-1) * q.group_size);
   return array(out_shape, out_dtype,
@@ -712,9 +710,51 @@ std::vector<array> GatherQMM::jvp(const std::vector<array>& primals,
                      transpose(), group_size(), bits(), mode_name(mode()), false, stream())};
 }
 
-std::pair<std::vector<array>, std::vector<int>> GatherQMM::vmap(const std::vector<array>&,
-                                                                const std::vector<int>&) {
-  throw std::invalid_argument("[gather_qmm] vmap is not implemented.");
+// The batch axis goes in front of every operand: of the index arrays (broadcast when
+// unbatched), and of x, and of w with its scales and biases, when batched, in which case the
+// indices into them are offset by member b's first matrix (b times the matrices per member).
+std::pair<std::vector<array>, std::vector<int>> GatherQMM::vmap(const std::vector<array>& inputs,
+                                                                const std::vector<int>& axes) {
+  auto s = stream();
+  const size_t n = inputs.size();
+  int size = 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (axes[i] >= 0) size = inputs[i].shape(axes[i]);
+  }
+  auto indices = [&](size_t i) {
+    auto idx = move_batch_axis(inputs[i], axes[i], 0, s);
+    auto shape = idx.shape();
+    shape[0] = size;
+    return broadcast_to(idx, shape, s);
+  };
+  auto offset = [&](const array& idx, const array& operand) {
+    int per = 1;
+    for (size_t d = 1; d + 2 < operand.ndim(); ++d) per *= operand.shape(d);
+    Shape shape(idx.ndim(), 1);
+    shape[0] = size;
+    auto first = multiply(reshape(arange(0, size, 1, uint32, s), shape, s), array(per, uint32), s);
+    return add(idx, first, s);
+  };
+  auto lhs = indices(n - 2);
+  auto rhs = indices(n - 1);
+  auto x = inputs[0];
+  if (axes[0] >= 0) {
+    x = move_batch_axis(x, axes[0], 0, s);
+    lhs = offset(lhs, x);
+  }
+  std::vector<array> packed(inputs.begin() + 1, inputs.begin() + n - 2);
+  std::vector<int> packed_axes(axes.begin() + 1, axes.begin() + n - 2);
+  if (std::any_of(packed_axes.begin(), packed_axes.end(), [](int a) { return a >= 0; })) {
+    packed = batch_all(packed, packed_axes, s);
+    rhs = offset(rhs, packed[0]);
+  }
+  std::optional<array> biases;
+  if (packed.size() > 2) {
+    biases = packed[2];
+  }
+  return {{gather_qmm(x, packed[0], packed[1], biases, lhs, rhs, transpose(), group_size(), bits(),
+                      mode_name(mode()), false, s)},
+          {0}};
 }
 
 std::vector<array> ConvertFP8::vjp(const std::vector<array>&, const std::vector<array>&,

@@ -151,7 +151,8 @@ void from_float(const float* src, Dtype dtype, size_t n, void* dst) {
   cpu::convert_kernel(float32, dtype)(in, dst, n);
 }
 
-array row_contiguous_copy(const array& a) {
+// a itself when row-contiguous, else a row-contiguous copy.
+array as_row_contiguous(const array& a) {
   if (a.flags().row_contiguous) {
     return a;
   }
@@ -165,7 +166,7 @@ array matrices_contiguous(const array& a) {
   int nd = static_cast<int>(a.ndim());
   bool inner = a.shape(-1) == 1 || a.strides()[nd - 1] == 1;
   bool outer = a.shape(-2) == 1 || a.strides()[nd - 2] == a.shape(-1);
-  return inner && outer ? a : row_contiguous_copy(a);
+  return inner && outer ? a : as_row_contiguous(a);
 }
 
 // The element offset of matrix i of a's batch (all dims but the last two).
@@ -290,8 +291,9 @@ void quantize_row(const float* w, size_t cols, const QSpec& q, Dtype dtype, uint
         bias = edge;
       }
       for (size_t i = 0; i < gs; ++i) {
+        // NaN (from NaN or infinite inputs) gives code 0 rather than an undefined conversion.
         float code = std::rint((v[i] - bias) / scale);
-        c[i] = static_cast<uint32_t>(std::clamp(code, 0.0f, n_bins));
+        c[i] = code > 0.0f ? static_cast<uint32_t>(std::min(code, n_bins)) : 0;
       }
       scales[g] = scale;
       biases[g] = bias;
@@ -490,7 +492,7 @@ void qmm(const void* x, Dtype dtype, size_t m_rows, const QMatrix& w, const QSpe
 }  // namespace
 
 void Quantize::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  auto w = row_contiguous_copy(inputs[0]);
+  auto w = as_row_contiguous(inputs[0]);
   for (auto& o : outputs) {
     o.set_data(allocator::malloc(o.nbytes()));
   }
@@ -531,13 +533,13 @@ void Dequantize::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (out.size() == 0) {
     return;
   }
-  auto w = row_contiguous_copy(inputs[0]);
-  auto scales = row_contiguous_copy(inputs[1]);
+  auto w = as_row_contiguous(inputs[0]);
+  auto scales = as_row_contiguous(inputs[1]);
   bool affine = mode() == QuantMode::Affine;
   std::optional<array> biases;
   QSpec q{group_size(), bits(), mode()};
   if (affine) {
-    biases = row_contiguous_copy(inputs[2]);
+    biases = as_row_contiguous(inputs[2]);
   } else {
     q.global = global_factor(inputs, 2);
   }
@@ -591,11 +593,11 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   };
   if (inputs[1].ndim() == 2) {
     // One matrix for every row of x: the batch folds into M.
-    auto x = row_contiguous_copy(inputs[0]);
-    auto w = row_contiguous_copy(inputs[1]);
-    auto s = row_contiguous_copy(inputs[2]);
+    auto x = as_row_contiguous(inputs[0]);
+    auto w = as_row_contiguous(inputs[1]);
+    auto s = as_row_contiguous(inputs[2]);
     std::optional<array> b;
-    if (affine) b = row_contiguous_copy(inputs[3]);
+    if (affine) b = as_row_contiguous(inputs[3]);
     auto qm = make(w, s, b ? &*b : nullptr, 0, 0, 0);
     qmm(x.data<uint8_t>(), dtype, x.size() / x.shape(-1), qm, q, transpose(), out.data<uint8_t>());
     return;
@@ -619,13 +621,13 @@ void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   QSpec q{group_size(), bits(), mode()};
   bool affine = mode() == QuantMode::Affine;
   const size_t ni = inputs.size();
-  auto x = row_contiguous_copy(inputs[0]);
-  auto w = row_contiguous_copy(inputs[1]);
-  auto s = row_contiguous_copy(inputs[2]);
+  auto x = as_row_contiguous(inputs[0]);
+  auto w = as_row_contiguous(inputs[1]);
+  auto s = as_row_contiguous(inputs[2]);
   std::optional<array> b;
-  if (affine) b = row_contiguous_copy(inputs[3]);
-  auto lhs = row_contiguous_copy(inputs[ni - 2]);
-  auto rhs = row_contiguous_copy(inputs[ni - 1]);
+  if (affine) b = as_row_contiguous(inputs[3]);
+  auto lhs = as_row_contiguous(inputs[ni - 2]);
+  auto rhs = as_row_contiguous(inputs[ni - 1]);
   const size_t m_rows = x.shape(-2);
   const size_t k = x.shape(-1);
   const size_t n = out.shape(-1);
@@ -683,7 +685,7 @@ void ConvertFP8::eval_cpu(const std::vector<array>& inputs, array& out) {
     });
     return;
   }
-  auto in = row_contiguous_copy(inputs[0]);
+  auto in = as_row_contiguous(inputs[0]);
   const uint8_t* src = in.data<uint8_t>();
   const auto& table = fp8_table();
   const Dtype dtype = out.dtype();
