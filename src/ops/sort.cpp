@@ -184,6 +184,56 @@ array median(const array& a, int axis, bool keepdims, StreamOrDevice s) {
   return median(a, std::vector<int>{axis}, keepdims, s);
 }
 
+array searchsorted(const array& sorted_sequence, const array& values, const std::string& side,
+                   StreamOrDevice s) {
+  if (side != "left" && side != "right") {
+    std::ostringstream msg;
+    msg << "[searchsorted] side must be \"left\" or \"right\", got \"" << side << "\".";
+    throw std::invalid_argument(msg.str());
+  }
+  if (sorted_sequence.ndim() == 0) {
+    throw std::invalid_argument(
+        "[searchsorted] The sorted sequence must have at least one dimension, got a scalar.");
+  }
+  auto stream = to_stream(s);
+  auto dtype = promote_types(sorted_sequence.dtype(), values.dtype());
+  auto seq = astype(sorted_sequence, dtype, stream);
+  auto vals = astype(values, dtype, stream);
+  bool right = side == "right";
+  int n = seq.shape().back();
+  if (seq.ndim() == 1) {
+    // Every value searches the one line: each is a line of one value.
+    auto v = expand_dims(vals, -1, stream);
+    auto shape = vals.shape();
+    shape.push_back(n);
+    auto out = array(v.shape(), uint32, std::make_shared<SearchSorted>(stream, right),
+                     {broadcast_to(seq, shape, stream), v});
+    return squeeze(out, -1, stream);
+  }
+  if (vals.ndim() == 0) {
+    std::ostringstream msg;
+    msg << "[searchsorted] The values must have at least one dimension to search sorted lines "
+        << "of shape " << seq.shape() << ".";
+    throw std::invalid_argument(msg.str());
+  }
+  Shape seq_batch(seq.shape().begin(), seq.shape().end() - 1);
+  Shape val_batch(vals.shape().begin(), vals.shape().end() - 1);
+  Shape batch;
+  try {
+    batch = broadcast_shapes(seq_batch, val_batch);
+  } catch (const std::invalid_argument&) {
+    std::ostringstream msg;
+    msg << "[searchsorted] The batch dimensions of the sorted sequence " << seq.shape()
+        << " and of the values " << vals.shape() << " cannot be broadcast together.";
+    throw std::invalid_argument(msg.str());
+  }
+  auto seq_shape = batch, val_shape = batch;
+  seq_shape.push_back(n);
+  val_shape.push_back(vals.shape().back());
+  return array(val_shape, uint32, std::make_shared<SearchSorted>(stream, right),
+               {broadcast_to(seq, seq_shape, stream), broadcast_to(vals, val_shape, stream)});
+}
+
 // ---- derivative and batching rules ----
 
 std::vector<array> Sort::vjp(const std::vector<array>& primals,
@@ -213,6 +263,38 @@ std::pair<std::vector<array>, std::vector<int>> Sort::vmap(const std::vector<arr
                                                            const std::vector<int>& axes) {
   auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
   return {{sort_node(x, op(), axis() + 1, kth(), stream())}, {0}};
+}
+
+std::vector<array> SearchSorted::vjp(const std::vector<array>& primals, const std::vector<array>&,
+                                     const std::vector<int>& argnums, const std::vector<array>&) {
+  std::vector<array> out;
+  for (int i : argnums) {
+    out.push_back(zeros_like(primals[i], stream()));
+  }
+  return out;
+}
+
+std::vector<array> SearchSorted::jvp(const std::vector<array>& primals, const std::vector<array>&,
+                                     const std::vector<int>&) {
+  return {zeros(primals[1].shape(), uint32, stream())};
+}
+
+std::pair<std::vector<array>, std::vector<int>> SearchSorted::vmap(const std::vector<array>& inputs,
+                                                                   const std::vector<int>& axes) {
+  int batch = 1;
+  for (size_t i = 0; i < 2; ++i) {
+    if (axes[i] >= 0) batch = inputs[i].shape(axes[i]);
+  }
+  std::vector<array> in;
+  for (size_t i = 0; i < 2; ++i) {
+    auto x = move_batch_axis(inputs[i], axes[i], 0, stream());
+    auto shape = x.shape();
+    shape[0] = batch;
+    in.push_back(broadcast_to(x, shape, stream()));
+  }
+  return {{array(in[1].shape(), uint32,
+                 std::make_shared<SearchSorted>(stream(), std::get<0>(state_)), in)},
+          {0}};
 }
 
 std::vector<array> AxisPermute::vjp(const std::vector<array>& primals,

@@ -42,4 +42,16 @@ class AxisPermute : public PrimitiveWithParams<UnaryPrimitive, int, bool> {
   MLX_TRANSFORM_RULES()
 };
 
+// For each value of input 1 (shape batch + (m,)), where it would go in the matching sorted line
+// of input 0 (shape batch + (n,), same dtype): before equal values, or after them with `right`.
+// NaN sorts last, as in Sort. uint32.
+class SearchSorted : public PrimitiveWithParams<UnaryPrimitive, bool> {
+ public:
+  SearchSorted(Stream s, bool right) : PrimitiveWithParams(s, right) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
+  const char* name() const override { return "SearchSorted"; }
+  MLX_TRANSFORM_RULES()
+};
+
 }  // namespace mlx::core

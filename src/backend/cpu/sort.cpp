@@ -17,6 +17,7 @@
 #include "backend/cpu/lines.h"
 #include "backend/cpu/thread_pool.h"
 #include "core/dtype_utils.h"
+#include "mlx/backend/common/utils.h"
 #include "ops/sort.h"
 
 namespace mlx::core {
@@ -574,6 +575,52 @@ void AxisPermute::eval_cpu(const std::vector<array>& inputs, array& out) {
     default:
       return permute_lines(x.data<uint64_t>(), ip, out.data<uint64_t>(), l, inverse());
   }
+}
+
+// One task per group of lines; each value is a binary search of its line in the NaN-last order.
+void SearchSorted::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& seq = inputs[0];
+  auto& vals = inputs[1];
+  bool right = std::get<0>(state_);
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) {
+    return;
+  }
+  int nd = static_cast<int>(out.ndim());
+  Shape batch(out.shape().begin(), out.shape().end() - 1);
+  Strides seq_strides(seq.strides().begin(), seq.strides().end() - 1);
+  Strides val_strides(vals.strides().begin(), vals.strides().end() - 1);
+  int64_t n = seq.shape(nd - 1), m = out.shape(nd - 1);
+  int64_t sn = seq.strides()[nd - 1], sm = vals.strides()[nd - 1];
+  size_t lines = out.size() / static_cast<size_t>(m);
+  uint32_t* o = out.data<uint32_t>();
+  dispatch_dtype(seq.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* sp = seq.data<T>();
+    const T* vp = vals.data<T>();
+    size_t grain = std::max<size_t>(1, 4096 / static_cast<size_t>(m));
+    cpu::parallel_for(lines, grain, [&](size_t lb, size_t le) {
+      for (size_t l = lb; l < le; ++l) {
+        const T* line = sp + elem_to_loc(static_cast<int64_t>(l), batch, seq_strides);
+        const T* v = vp + elem_to_loc(static_cast<int64_t>(l), batch, val_strides);
+        for (int64_t j = 0; j < m; ++j) {
+          const T& x = v[j * sm];
+          int64_t lo = 0, hi = n;
+          while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            const T& y = line[mid * sn];
+            bool go_right = right ? !less(x, y) : less(y, x);
+            if (go_right) {
+              lo = mid + 1;
+            } else {
+              hi = mid;
+            }
+          }
+          o[l * static_cast<size_t>(m) + static_cast<size_t>(j)] = static_cast<uint32_t>(lo);
+        }
+      }
+    });
+  });
 }
 
 }  // namespace mlx::core
