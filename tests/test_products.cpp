@@ -138,6 +138,12 @@ TEST(Products, Addmm) {
   expect_array<float>(batched, {2, 1, 1}, float32, {6, 16});
   expect_array<float>(addmm(array({1.0f, 2.0f}), zeros({1, 0}), zeros({0, 2}), 1.0f, 3.0f), {1, 2},
                       float32, {3, 6});
+  // A transposed a and a batch-broadcast b reach GEMM as views; c is read through its strides.
+  auto at = transpose(reshape(arange(6.0f), {3, 2}));
+  auto bb = broadcast_to(reshape(arange(12.0f), {1, 3, 4}), {2, 3, 4});
+  auto ct = transpose(reshape(arange(8.0f), {4, 2}));
+  check::expect_same(addmm(ct, at, bb, 2.0f, 3.0f),
+                     add(multiply(matmul(at, bb), array(2.0f)), multiply(ct, array(3.0f))));
   // Promotion: int c with float operands.
   EXPECT_EQ(addmm(array(1), a, b).dtype(), float32);
 

@@ -153,13 +153,42 @@ void for_rows(size_t rows, size_t cols, bool parallel, F&& fn) {
 }
 
 // Copies a strided rows x cols matrix into a row-major one, converting the type.
+template <typename T>
+constexpr Dtype dtype_of() {
+  if constexpr (std::is_same_v<T, float16_t>) {
+    return float16;
+  } else if constexpr (std::is_same_v<T, bfloat16_t>) {
+    return bfloat16;
+  } else if constexpr (std::is_same_v<T, float>) {
+    return float32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return float64;
+  } else {
+    return complex64;
+  }
+}
+
+// Converts n contiguous elements with the SIMD conversion kernels: the 16-bit floats' scalar
+// conversions would cost as much as the GEMM's own time on large products.
+template <typename In, typename Out>
+void convert_contiguous(cpu::TileFn fn, const In* src, Out* dst, size_t n) {
+  const void* in[] = {src};
+  fn(in, dst, n);
+}
+
+// Copies a strided rows x cols matrix into a row-major one, converting the type.
 template <typename In, typename Out>
 void pack(const In* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, Out* dst,
           bool parallel) {
+  cpu::TileFn convert = cs == 1 ? cpu::convert_kernel(dtype_of<In>(), dtype_of<Out>()) : nullptr;
   for_rows(rows, cols, parallel, [&](size_t rb, size_t re) {
     for (size_t r = rb; r < re; ++r) {
       const In* s = src + static_cast<int64_t>(r) * rs;
       Out* d = dst + r * cols;
+      if (convert) {
+        convert_contiguous(convert, s, d, static_cast<size_t>(cols));
+        continue;
+      }
       for (int64_t c = 0; c < cols; ++c) {
         d[c] = static_cast<Out>(s[c * cs]);
       }
@@ -321,16 +350,16 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
   } else {
     float* acc = scratch[2].get<float>(mn);
     if (beta != 0.0f) {
+      auto widen = cpu::convert_kernel(dtype_of<T>(), float32);
       for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
-        std::transform(c + rb * p.n, c + re * p.n, acc + rb * p.n,
-                       [](T v) { return static_cast<float>(v); });
+        convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
       });
     }
     product(oa, ob, m, n, k, alpha, beta, acc);
-    // Rounds to nearest even, through the 16-bit types' own conversions.
+    // Rounds to nearest even (astype's conversion).
+    auto narrow = cpu::convert_kernel(float32, dtype_of<T>());
     for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
-      std::transform(acc + rb * p.n, acc + re * p.n, c + rb * p.n,
-                     [](float v) { return static_cast<T>(v); });
+      convert_contiguous(narrow, acc + rb * p.n, c + rb * p.n, (re - rb) * p.n);
     });
   }
 }
