@@ -86,6 +86,15 @@ int main(int argc, char** argv) {
   }
 
   // W5h/W5b: 1024^2 matmul in float16 and bfloat16 (issue 6, products).
+  {
+    auto x = ramp({1024, 1024});
+    for (auto [name, dtype] : {std::pair{"W5h_matmul_f16_1024", mx::float16},
+                               std::pair{"W5b_matmul_bf16_1024", mx::bfloat16}}) {
+      auto xh = mx::astype(x, dtype);
+      mx::eval(xh);
+      std::printf("%s %.3f\n", name, median_ms([&] { return mx::matmul(xh, xh); }, 10));
+    }
+  }
 
   // W6: conv2d, (32, 64, 64, 64) NHWC input, 3x3 64->64 kernel, padding 1 (issue 6, convolution).
 

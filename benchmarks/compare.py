@@ -21,6 +21,7 @@ except ImportError:  # PyTorch is optional: its column is left empty.
     torch = None
 
 N24 = 1 << 24
+NUMPY_F16_MS = {}  # NumPy's float16 matmul, timed once per process
 
 
 def median_ms(fn, repeats):
@@ -100,7 +101,25 @@ def workloads(lib):
         x, y = ramp(lib, (n, n)), ramp(lib, (n, n))
         out[f"W5_matmul_f32_{n}"] = median_ms(lambda: x @ y, 10 if n == 1024 else 5)
 
-    # W5h/W5b: 1024^2 matmul in float16 and bfloat16 (issue 6, products).
+    # W5h/W5b: 1024^2 matmul in float16 and bfloat16 (issue 6, products). NumPy has no
+    # bfloat16, so both rows get its float16 time; its float16 matmul has no BLAS (about a
+    # minute here), so it is timed once per process. PyTorch's CPU float16 matmul may be missing.
+    x = ramp(lib, (1024, 1024))
+    if lib == "numpy":
+        if "f16" not in NUMPY_F16_MS:
+            xh = x.astype(np.float16)
+            t0 = time.perf_counter()
+            xh @ xh
+            NUMPY_F16_MS["f16"] = (time.perf_counter() - t0) * 1e3
+        out["W5h_matmul_f16_1024"] = out["W5b_matmul_bf16_1024"] = NUMPY_F16_MS["f16"]
+    else:
+        for key, dtype in (("W5h_matmul_f16_1024", torch.float16),
+                           ("W5b_matmul_bf16_1024", torch.bfloat16)):
+            xh = x.to(dtype)
+            try:
+                out[key] = median_ms(lambda: xh @ xh, 10)
+            except RuntimeError:
+                out[key] = float("nan")
 
     # W6: conv2d, (32, 64, 64, 64) NHWC input, 3x3 64->64 kernel, padding 1 (issue 6, convolution).
 
@@ -166,6 +185,8 @@ def main():
             limit = f"{N24 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
         elif key.startswith("W3_rowsum"):
             limit = f"{4096 * 4096 * 4 / (o * 1e-3) / 1e9 / limits['limit_read_gbs'] * 100:.0f}% of read bw"
+        elif key.startswith(("W5h_", "W5b_")):
+            limit = f"{o / med(ours, 'W5_matmul_f32_1024'):.2f}x our f32 time"
         elif key.startswith("W5_"):
             n_ = key.rsplit("_", 1)[1]
             limit = f"{limits[f'cblas_sgemm_{n_}_ms'] / o * 100:.0f}% of cblas_sgemm"

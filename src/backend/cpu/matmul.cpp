@@ -21,8 +21,10 @@
 #include <type_traits>
 
 #include "backend/cpu/blas.h"
+#include "backend/cpu/copy.h"
 #include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
+#include "mlx/backend/common/utils.h"
 #include "ops/ops.h"
 
 namespace mlx::core {
@@ -40,39 +42,37 @@ template <typename T>
 using Acc =
     std::conditional_t<std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>, float, T>;
 
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda,
-          const float* b, int ldb, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+// c = alpha op(a) op(b) + beta c, all row-major; c has leading dimension n.
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a,
+          int lda, const float* b, int ldb, float beta, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
 
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda,
-          const double* b, int ldb, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha,
+          const double* a, int lda, const double* b, int ldb, double beta, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
 
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const complex64_t* a,
-          int lda, const complex64_t* b, int ldb, complex64_t* c) {
-  const complex64_t one(1.0f, 0.0f);
-  const complex64_t zero(0.0f, 0.0f);
-  cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, n);
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, complex64_t alpha,
+          const complex64_t* a, int lda, const complex64_t* b, int ldb, complex64_t beta,
+          complex64_t* c) {
+  cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, n);
 }
 
-// y (contiguous) = op(a) x, a row-major rows x cols.
-void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const float* a, int lda, const float* x, int incx,
-          float* y) {
-  cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
+// y (contiguous) = alpha op(a) x + beta y, a row-major rows x cols.
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, float alpha, const float* a, int lda,
+          const float* x, int incx, float beta, float* y) {
+  cblas_sgemv(CblasRowMajor, ta, rows, cols, alpha, a, lda, x, incx, beta, y, 1);
 }
 
-void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const double* a, int lda, const double* x,
-          int incx, double* y) {
-  cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, double alpha, const double* a, int lda,
+          const double* x, int incx, double beta, double* y) {
+  cblas_dgemv(CblasRowMajor, ta, rows, cols, alpha, a, lda, x, incx, beta, y, 1);
 }
 
-void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, const complex64_t* a, int lda,
-          const complex64_t* x, int incx, complex64_t* y) {
-  const complex64_t one(1.0f, 0.0f);
-  const complex64_t zero(0.0f, 0.0f);
-  cblas_cgemv(CblasRowMajor, ta, rows, cols, &one, a, lda, x, incx, &zero, y, 1);
+void gemv(CBLAS_TRANSPOSE ta, int rows, int cols, complex64_t alpha, const complex64_t* a, int lda,
+          const complex64_t* x, int incx, complex64_t beta, complex64_t* y) {
+  cblas_cgemv(CblasRowMajor, ta, rows, cols, &alpha, a, lda, x, incx, &beta, y, 1);
 }
 
 // A rows x cols matrix as BLAS reads it: a pointer, whether it is stored transposed, and the
@@ -153,13 +153,42 @@ void for_rows(size_t rows, size_t cols, bool parallel, F&& fn) {
 }
 
 // Copies a strided rows x cols matrix into a row-major one, converting the type.
+template <typename T>
+constexpr Dtype dtype_of() {
+  if constexpr (std::is_same_v<T, float16_t>) {
+    return float16;
+  } else if constexpr (std::is_same_v<T, bfloat16_t>) {
+    return bfloat16;
+  } else if constexpr (std::is_same_v<T, float>) {
+    return float32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return float64;
+  } else {
+    return complex64;
+  }
+}
+
+// Converts n contiguous elements with the SIMD conversion kernels: the 16-bit floats' scalar
+// conversions would cost as much as the GEMM's own time on large products.
+template <typename In, typename Out>
+void convert_contiguous(cpu::TileFn fn, const In* src, Out* dst, size_t n) {
+  const void* in[] = {src};
+  fn(in, dst, n);
+}
+
+// Copies a strided rows x cols matrix into a row-major one, converting the type.
 template <typename In, typename Out>
 void pack(const In* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, Out* dst,
           bool parallel) {
+  cpu::TileFn convert = cs == 1 ? cpu::convert_kernel(dtype_of<In>(), dtype_of<Out>()) : nullptr;
   for_rows(rows, cols, parallel, [&](size_t rb, size_t re) {
     for (size_t r = rb; r < re; ++r) {
       const In* s = src + static_cast<int64_t>(r) * rs;
       Out* d = dst + r * cols;
+      if (convert) {
+        convert_contiguous(convert, s, d, static_cast<size_t>(cols));
+        continue;
+      }
       for (int64_t c = 0; c < cols; ++c) {
         d[c] = static_cast<Out>(s[c * cs]);
       }
@@ -187,38 +216,44 @@ Operand<Acc<T>> operand(const T* src, int64_t rows, int64_t cols, int64_t rs, in
   return {dst, CblasNoTrans, static_cast<int>(std::max<int64_t>(cols, 1))};
 }
 
-// c (row-major m x n) = a @ b. A product with one row or one column is a matrix-vector product:
-// OpenBLAS's gemv is several times faster there than its gemm, which packs the matrix first.
+// c (row-major m x n) = alpha a @ b + beta c. A product with one row or one column is a
+// matrix-vector product: OpenBLAS's gemv is several times faster there than its gemm, which packs
+// the matrix first.
 template <typename T>
-void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T* c) {
+void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha, T beta, T* c) {
   if (n == 1) {
     // b is a column, stepping by its leading dim when stored as itself, by 1 when transposed.
     int incx = b.trans == CblasNoTrans ? b.ld : 1;
     if (a.trans == CblasNoTrans) {
-      gemv(CblasNoTrans, m, k, a.ptr, a.ld, b.ptr, incx, c);
+      gemv(CblasNoTrans, m, k, alpha, a.ptr, a.ld, b.ptr, incx, beta, c);
     } else {
-      gemv(CblasTrans, k, m, a.ptr, a.ld, b.ptr, incx, c);
+      gemv(CblasTrans, k, m, alpha, a.ptr, a.ld, b.ptr, incx, beta, c);
     }
   } else if (m == 1) {
     // c = b^T a^T, with a a row.
     int incx = a.trans == CblasNoTrans ? 1 : a.ld;
     if (b.trans == CblasNoTrans) {
-      gemv(CblasTrans, k, n, b.ptr, b.ld, a.ptr, incx, c);
+      gemv(CblasTrans, k, n, alpha, b.ptr, b.ld, a.ptr, incx, beta, c);
     } else {
-      gemv(CblasNoTrans, n, k, b.ptr, b.ld, a.ptr, incx, c);
+      gemv(CblasNoTrans, n, k, alpha, b.ptr, b.ld, a.ptr, incx, beta, c);
     }
   } else {
-    gemm(a.trans, b.trans, m, n, k, a.ptr, a.ld, b.ptr, b.ld, c);
+    gemm(a.trans, b.trans, m, n, k, alpha, a.ptr, a.ld, b.ptr, b.ld, beta, c);
   }
 }
 
-// A batched product in elements: the batch shape and each operand's batch strides, M, N, K, and
-// each operand's row and column strides. The output is row-contiguous.
+// One product's sizes and each operand's row and column strides, in elements.
+struct Layout {
+  int64_t m, n, k;
+  int64_t a_rs, a_cs, b_rs, b_cs;
+};
+
+// A batched product: the batch shape, each operand's batch strides and the matrices' layout.
+// The output is row-contiguous.
 struct Problem {
   Shape batch;
   Strides a_batch, b_batch;
-  int64_t m, n, k;
-  int64_t a_rs, a_cs, b_rs, b_cs;
+  Layout mat;
   size_t count;  // batch entries
 
   // The element offsets of batch entry i in a and b.
@@ -235,19 +270,20 @@ struct Problem {
   }
 };
 
+Layout make_layout(const array& a, const array& b) {
+  size_t nb = a.ndim() - 2;
+  size_t nbb = b.ndim() - 2;
+  return {a.shape(-2),         b.shape(-1),      a.shape(-1),         a.strides()[nb],
+          a.strides()[nb + 1], b.strides()[nbb], b.strides()[nbb + 1]};
+}
+
 Problem make_problem(const array& a, const array& b, const array& out) {
   Problem p;
   size_t nb = out.ndim() - 2;
   p.batch.assign(out.shape().begin(), out.shape().begin() + nb);
   p.a_batch.assign(a.strides().begin(), a.strides().begin() + nb);
   p.b_batch.assign(b.strides().begin(), b.strides().begin() + nb);
-  p.m = a.shape(-2);
-  p.k = a.shape(-1);
-  p.n = b.shape(-1);
-  p.a_rs = a.strides()[nb];
-  p.a_cs = a.strides()[nb + 1];
-  p.b_rs = b.strides()[nb];
-  p.b_cs = b.strides()[nb + 1];
+  p.mat = make_layout(a, b);
   p.count = 1;
   for (auto d : p.batch) {
     p.count *= static_cast<size_t>(d);
@@ -259,12 +295,12 @@ Problem make_problem(const array& a, const array& b, const array& out) {
   for (size_t d = 0; d < nb; ++d) {
     b_broadcast = b_broadcast && (p.batch[d] == 1 || p.b_batch[d] == 0);
   }
-  if (p.count > 1 && b_broadcast && static_cast<int64_t>(p.count) * p.m <= INT_MAX) {
+  if (p.count > 1 && b_broadcast && static_cast<int64_t>(p.count) * p.mat.m <= INT_MAX) {
     // Walk a's dims from the rows outwards: each one of size > 1 must step over those inside
     // it. Before the first such dim the row stride is free (BLAS never steps along a size-1 dim).
-    int64_t rows = p.m;
-    int64_t rs = p.a_rs;
-    bool stepped = p.m > 1;
+    int64_t rows = p.mat.m;
+    int64_t rs = p.mat.a_rs;
+    bool stepped = p.mat.m > 1;
     bool merges = true;
     for (int d = static_cast<int>(nb) - 1; d >= 0 && merges; --d) {
       if (p.batch[d] == 1) {
@@ -279,8 +315,8 @@ Problem make_problem(const array& a, const array& b, const array& out) {
       rows *= p.batch[d];
     }
     if (merges) {
-      p.m = rows;
-      p.a_rs = rs;
+      p.mat.m = rows;
+      p.mat.a_rs = rs;
       p.batch.clear();
       p.a_batch.clear();
       p.b_batch.clear();
@@ -290,57 +326,135 @@ Problem make_problem(const array& a, const array& b, const array& out) {
   return p;
 }
 
-// One GEMM of the batch: c (row-major M x N) = a @ b.
+// One product: c (row-major M x N) = alpha a @ b + beta c (c is not read when beta is 0).
 template <typename T>
-void gemm_entry(const Problem& p, const T* a, const T* b, T* c, Scratch (&scratch)[3],
-                bool parallel) {
+void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc<T> beta,
+                Scratch (&scratch)[3], bool parallel) {
+  auto mn = static_cast<size_t>(p.m * p.n);
+  if (p.k == 0) {
+    // An empty sum (BLAS wants leading dims of at least one even here).
+    for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
+      for (size_t i = rb * p.n; i < re * p.n; ++i) {
+        c[i] = beta == Acc<T>(0) ? T(0) : static_cast<T>(beta * static_cast<Acc<T>>(c[i]));
+      }
+    });
+    return;
+  }
   auto oa = operand(a, p.m, p.k, p.a_rs, p.a_cs, scratch[0], parallel);
   auto ob = operand(b, p.k, p.n, p.b_rs, p.b_cs, scratch[1], parallel);
   int m = static_cast<int>(p.m);
   int n = static_cast<int>(p.n);
   int k = static_cast<int>(p.k);
   if constexpr (std::is_same_v<T, Acc<T>>) {
-    product(oa, ob, m, n, k, c);
+    product(oa, ob, m, n, k, alpha, beta, c);
   } else {
-    float* acc = scratch[2].get<float>(static_cast<size_t>(p.m * p.n));
-    product(oa, ob, m, n, k, acc);
-    // Rounds to nearest even, through the 16-bit types' own conversions.
+    float* acc = scratch[2].get<float>(mn);
+    if (beta != 0.0f) {
+      auto widen = cpu::convert_kernel(dtype_of<T>(), float32);
+      for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
+        convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
+      });
+    }
+    product(oa, ob, m, n, k, alpha, beta, acc);
+    // Rounds to nearest even (astype's conversion).
+    auto narrow = cpu::convert_kernel(float32, dtype_of<T>());
     for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
-      std::transform(acc + rb * p.n, acc + re * p.n, c + rb * p.n,
-                     [](float v) { return static_cast<T>(v); });
+      convert_contiguous(narrow, acc + rb * p.n, c + rb * p.n, (re - rb) * p.n);
     });
   }
 }
 
-template <typename T>
-void matmul(const array& a, const array& b, array& out) {
-  auto p = make_problem(a, b, out);
-  const T* a_ptr = a.data<T>();
-  const T* b_ptr = b.data<T>();
-  T* c_ptr = out.data<T>();
-  auto mn = static_cast<size_t>(p.m * p.n);
-  size_t work = mn * static_cast<size_t>(p.k);
+// Runs `count` products, the i-th being entry(i, scratch, parallel) with `work` multiply-adds
+// each: few large ones one after another with every BLAS thread, many small ones split over
+// the pool with single-threaded BLAS.
+template <typename Entry>
+void run_products(size_t count, size_t work, Entry&& entry) {
   int threads = cpu::num_threads();
-
-  bool few_large = work >= kLargeGemm && p.count < static_cast<size_t>(threads);
-  if (threads == 1 || p.count == 1 || few_large) {
+  bool few_large = work >= kLargeGemm && count < static_cast<size_t>(threads);
+  if (threads == 1 || count == 1 || few_large) {
     cpu::BlasThreads blas(threads);
     Scratch scratch[3];
-    for (size_t i = 0; i < p.count; ++i) {
-      auto [oa, ob] = p.offsets(i);
-      gemm_entry(p, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, scratch, true);
+    for (size_t i = 0; i < count; ++i) {
+      entry(i, scratch, true);
     }
     return;
   }
   cpu::BlasThreads blas(1);
-  cpu::parallel_for(p.count, std::max<size_t>(1, kBatchChunkWork / std::max<size_t>(work, 1)),
+  cpu::parallel_for(count, std::max<size_t>(1, kBatchChunkWork / std::max<size_t>(work, 1)),
                     [&](size_t begin, size_t end) {
                       Scratch scratch[3];
                       for (size_t i = begin; i < end; ++i) {
-                        auto [oa, ob] = p.offsets(i);
-                        gemm_entry(p, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, scratch, false);
+                        entry(i, scratch, false);
                       }
                     });
+}
+
+template <typename T>
+void matmul(const array& a, const array& b, array& out, Acc<T> alpha, Acc<T> beta) {
+  auto p = make_problem(a, b, out);
+  const T* a_ptr = a.data<T>();
+  const T* b_ptr = b.data<T>();
+  T* c_ptr = out.data<T>();
+  auto mn = static_cast<size_t>(p.mat.m * p.mat.n);
+  run_products(p.count, mn * static_cast<size_t>(p.mat.k),
+               [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+                 auto [oa, ob] = p.offsets(i);
+                 gemm_entry(p.mat, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, alpha, beta, scratch,
+                            parallel);
+               });
+}
+
+[[noreturn]] void unsupported(const char* name, Dtype dtype) {
+  std::ostringstream msg;
+  msg << "[" << name << "] Unsupported dtype " << dtype << ".";
+  throw std::runtime_error(msg.str());
+}
+
+// fn(tag) with the C++ type of an inexact dtype.
+template <typename F>
+void dispatch_inexact(const char* name, Dtype dtype, F&& fn) {
+  switch (dtype.val()) {
+    case Dtype::Val::float32:
+      return fn(float{});
+    case Dtype::Val::float64:
+      return fn(double{});
+    case Dtype::Val::complex64:
+      return fn(complex64_t{});
+    case Dtype::Val::float16:
+      return fn(float16_t{});
+    case Dtype::Val::bfloat16:
+      return fn(bfloat16_t{});
+    default:
+      unsupported(name, dtype);
+  }
+}
+
+// The flat batch position of every index of an index array (any strides), checked against the
+// number of matrices.
+std::vector<uint32_t> read_indices(const char* name, const char* which, const array& idx,
+                                   int64_t matrices) {
+  std::vector<uint32_t> out(idx.size());
+  const auto* p = idx.data<uint32_t>();
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = p[elem_to_loc(static_cast<int64_t>(i), idx)];
+    if (out[i] >= matrices) {
+      std::ostringstream msg;
+      msg << "[" << name << "] " << which << " " << out[i] << " is out of range for " << matrices
+          << " matrices.";
+      throw std::runtime_error(msg.str());
+    }
+  }
+  return out;
+}
+
+// The element offset of matrix `i` of x's flattened batch dims.
+int64_t batch_offset(const array& x, int64_t i) {
+  int64_t off = 0;
+  for (int d = static_cast<int>(x.ndim()) - 3; d >= 0 && i > 0; --d) {
+    off += (i % x.shape(d)) * x.strides()[d];
+    i /= x.shape(d);
+  }
+  return off;
 }
 
 }  // namespace
@@ -350,28 +464,95 @@ void Matmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (out.size() == 0) {
     return;
   }
-  if (inputs[0].shape(-1) == 0) {
-    // An empty sum: all-zero bytes are 0 in every inexact dtype.
-    std::memset(out.data<char>(), 0, out.nbytes());
+  dispatch_inexact("Matmul", out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    matmul<T>(inputs[0], inputs[1], out, Acc<T>(1), Acc<T>(0));
+  });
+}
+
+void AddMM::eval_cpu(const std::vector<array>& inputs, array& out) {
+  // c is GEMM's accumulator: copied into the output first (converted, made contiguous).
+  if (beta() != 0.0f) {
+    cpu::copy_to_contiguous(inputs[2], out);
+  } else {
+    out.set_data(allocator::malloc(out.nbytes()));
+  }
+  if (out.size() == 0) {
     return;
   }
-  switch (out.dtype().val()) {
-    case Dtype::Val::float32:
-      return matmul<float>(inputs[0], inputs[1], out);
-    case Dtype::Val::float64:
-      return matmul<double>(inputs[0], inputs[1], out);
-    case Dtype::Val::complex64:
-      return matmul<complex64_t>(inputs[0], inputs[1], out);
-    case Dtype::Val::float16:
-      return matmul<float16_t>(inputs[0], inputs[1], out);
-    case Dtype::Val::bfloat16:
-      return matmul<bfloat16_t>(inputs[0], inputs[1], out);
-    default: {
+  dispatch_inexact("AddMM", out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    matmul<T>(inputs[0], inputs[1], out, Acc<T>(alpha()), Acc<T>(beta()));
+  });
+}
+
+void GatherMM::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& a = inputs[0];
+  auto& b = inputs[1];
+  out.set_data(allocator::malloc(out.nbytes()));
+  int64_t a_mats = 1;
+  int64_t b_mats = 1;
+  for (size_t d = 0; d + 2 < a.ndim(); ++d) a_mats *= a.shape(d);
+  for (size_t d = 0; d + 2 < b.ndim(); ++d) b_mats *= b.shape(d);
+  auto lhs = read_indices("gather_mm", "lhs index", inputs[2], a_mats);
+  auto rhs = read_indices("gather_mm", "rhs index", inputs[3], b_mats);
+  if (out.size() == 0) {
+    return;
+  }
+  auto mat = make_layout(a, b);
+  auto mn = static_cast<size_t>(mat.m * mat.n);
+  dispatch_inexact("GatherMM", out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a_ptr = a.data<T>();
+    const T* b_ptr = b.data<T>();
+    T* c_ptr = out.data<T>();
+    run_products(lhs.size(), mn * static_cast<size_t>(mat.k),
+                 [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+                   gemm_entry(mat, a_ptr + batch_offset(a, lhs[i]), b_ptr + batch_offset(b, rhs[i]),
+                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, parallel);
+                 });
+  });
+}
+
+void SegmentedMM::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto& a = inputs[0];
+  auto& b = inputs[1];
+  auto& segments = inputs[2];
+  out.set_data(allocator::malloc(out.nbytes()));
+  auto count = segments.size() / 2;
+  auto k = static_cast<uint32_t>(a.shape(1));
+  std::vector<std::pair<uint32_t, uint32_t>> ranges(count);
+  const auto* p = segments.data<uint32_t>();
+  for (size_t i = 0; i < count; ++i) {
+    auto start = p[elem_to_loc(static_cast<int64_t>(2 * i), segments)];
+    auto end = p[elem_to_loc(static_cast<int64_t>(2 * i + 1), segments)];
+    if (start > end || end > k) {
       std::ostringstream msg;
-      msg << "[Matmul] Unsupported dtype " << out.dtype() << ".";
+      msg << "[segmented_mm] Segment [" << start << ", " << end << ") is not a range within [0, "
+          << k << "].";
       throw std::runtime_error(msg.str());
     }
+    ranges[i] = {start, end};
   }
+  if (out.size() == 0) {
+    return;
+  }
+  auto whole = make_layout(a, b);
+  auto mn = static_cast<size_t>(whole.m * whole.n);
+  dispatch_inexact("SegmentedMM", out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a_ptr = a.data<T>();
+    const T* b_ptr = b.data<T>();
+    T* c_ptr = out.data<T>();
+    run_products(count, mn * static_cast<size_t>(whole.k) / std::max<size_t>(count, 1),
+                 [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+                   auto [start, end] = ranges[i];
+                   Layout mat = whole;
+                   mat.k = end - start;
+                   gemm_entry(mat, a_ptr + start * whole.a_cs, b_ptr + start * whole.b_rs,
+                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, parallel);
+                 });
+  });
 }
 
 }  // namespace mlx::core
