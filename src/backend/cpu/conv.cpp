@@ -1,0 +1,220 @@
+// Convolution on the CPU, channels last: im2col into GEMM (OpenBLAS). For each image and each
+// tile of output positions, the tile's patches (one row per output position: every kernel tap's
+// input channels of one group, zeros where the tap falls on padding or between dilated input
+// elements) are gathered into a scratch matrix sized to stay in L2, then multiplied by the
+// group's weights (C_out / groups, kernel... * C_in / groups) straight into the output rows.
+// A 1x1 convolution with unit stride and no padding is one GEMM over the input as it lies.
+// float16 and bfloat16 are computed in float32 and rounded once at the end.
+//
+// Threading follows matmul's policy (src/backend/cpu/matmul.cpp): many tiles run on the pool
+// with single-threaded BLAS; few tiles (or the 1x1 GEMM) run on the stream's worker with
+// OpenBLAS using every core.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "backend/cpu/blas.h"
+#include "backend/cpu/copy.h"
+#include "backend/cpu/thread_pool.h"
+#include "ops/ops.h"
+
+namespace mlx::core {
+
+namespace {
+
+// Scratch bytes of patches per tile: the tile and the packed weights stay in a core's L2.
+constexpr size_t kTileBytes = size_t(384) << 10;
+
+void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+          int ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+void gemm(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+          int ldc) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+}
+
+// The geometry in elements, with fewer than 3 spatial dims padded in front by dims of size 1,
+// so one code path serves 1, 2 and 3 spatial dims.
+struct Geometry {
+  int64_t batch, c_in, c_out, groups, cg_in, cg_out;
+  std::array<int64_t, 3> out_sp{1, 1, 1}, k_sp{1, 1, 1};
+  int64_t in_image, out_positions, kernel_positions;
+  // taps[d][o * k_sp[d] + k]: the element offset (within an image) of the input position that
+  // output index o and kernel index k read along spatial dim d, or -1 where that is padding or
+  // falls between dilated input elements. The kernel index is reversed when flipping.
+  std::array<std::vector<int64_t>, 3> taps;
+  bool pointwise;
+};
+
+Geometry make_geometry(const Convolution& p, const array& in, const array& wt, const array& out) {
+  Geometry g;
+  int spatial = static_cast<int>(in.ndim()) - 2;
+  g.batch = in.shape(0);
+  g.c_in = in.shape(-1);
+  g.c_out = out.shape(-1);
+  g.groups = p.groups();
+  g.cg_in = g.c_in / g.groups;
+  g.cg_out = g.c_out / g.groups;
+  g.in_image = g.c_in;
+  g.pointwise = true;
+  std::array<int64_t, 3> in_sp{1, 1, 1};
+  for (int i = 0; i < spatial; ++i) {
+    int d = 3 - spatial + i;
+    in_sp[d] = in.shape(i + 1);
+    g.k_sp[d] = wt.shape(i + 1);
+    g.out_sp[d] = out.shape(i + 1);
+    g.in_image *= in_sp[d];
+    g.pointwise = g.pointwise && g.k_sp[d] == 1 && p.stride()[i] == 1 && p.padding_lo()[i] == 0 &&
+                  p.padding_hi()[i] == 0 && p.input_dilation()[i] == 1;
+  }
+  g.out_positions = g.out_sp[0] * g.out_sp[1] * g.out_sp[2];
+  g.kernel_positions = g.k_sp[0] * g.k_sp[1] * g.k_sp[2];
+  int64_t elem_stride = g.c_in;
+  for (int d = 2; d >= 0; --d) {
+    int i = d - (3 - spatial);
+    int64_t stride = i >= 0 ? p.stride()[i] : 1;
+    int64_t lo = i >= 0 ? p.padding_lo()[i] : 0;
+    int64_t kdil = i >= 0 ? p.kernel_dilation()[i] : 1;
+    int64_t idil = i >= 0 ? p.input_dilation()[i] : 1;
+    auto& t = g.taps[d];
+    t.resize(g.out_sp[d] * g.k_sp[d]);
+    for (int64_t o = 0; o < g.out_sp[d]; ++o) {
+      for (int64_t k = 0; k < g.k_sp[d]; ++k) {
+        int64_t kk = p.flip() ? g.k_sp[d] - 1 - k : k;
+        int64_t q = o * stride - lo + kk * kdil;
+        bool valid = q >= 0 && q % idil == 0 && q / idil < in_sp[d];
+        t[o * g.k_sp[d] + k] = valid ? q / idil * elem_stride : -1;
+      }
+    }
+    elem_stride *= in_sp[d];
+  }
+  return g;
+}
+
+// Gathers the patches of output positions [p0, p1) of one image (x: the image, offset to the
+// group's first channel) into rows of kernel_positions * cg_in elements.
+template <typename T>
+void gather_patches(const Geometry& g, const T* x, int64_t p0, int64_t p1, T* dst) {
+  int64_t width = g.cg_in;
+  int64_t o0 = p0 / (g.out_sp[1] * g.out_sp[2]);
+  int64_t o1 = p0 / g.out_sp[2] % g.out_sp[1];
+  int64_t o2 = p0 % g.out_sp[2];
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t* t0 = g.taps[0].data() + o0 * g.k_sp[0];
+    const int64_t* t1 = g.taps[1].data() + o1 * g.k_sp[1];
+    const int64_t* t2 = g.taps[2].data() + o2 * g.k_sp[2];
+    for (int64_t k0 = 0; k0 < g.k_sp[0]; ++k0) {
+      for (int64_t k1 = 0; k1 < g.k_sp[1]; ++k1) {
+        bool outer = t0[k0] >= 0 && t1[k1] >= 0;
+        int64_t base = t0[k0] + t1[k1];
+        for (int64_t k2 = 0; k2 < g.k_sp[2]; ++k2, dst += width) {
+          if (outer && t2[k2] >= 0) {
+            std::memcpy(dst, x + base + t2[k2], width * sizeof(T));
+          } else {
+            std::fill_n(dst, width, T(0));
+          }
+        }
+      }
+    }
+    if (++o2 == g.out_sp[2]) {
+      o2 = 0;
+      if (++o1 == g.out_sp[1]) {
+        o1 = 0;
+        ++o0;
+      }
+    }
+  }
+}
+
+template <typename T>
+void convolve(const Geometry& g, const T* x, const T* w, T* out) {
+  int threads = cpu::num_threads();
+  int64_t row_len = g.kernel_positions * g.cg_in;
+  if (g.pointwise) {
+    cpu::BlasThreads blas(threads);
+    int m = static_cast<int>(g.batch * g.out_positions);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      gemm(m, static_cast<int>(g.cg_out), static_cast<int>(g.cg_in), x + grp * g.cg_in,
+           static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
+           out + grp * g.cg_out, static_cast<int>(g.c_out));
+    }
+    return;
+  }
+  int64_t rows = std::clamp<int64_t>(kTileBytes / (row_len * sizeof(T)), 1, g.out_positions);
+  int64_t tiles = (g.out_positions + rows - 1) / rows;
+  size_t tasks = static_cast<size_t>(g.batch * tiles);
+  auto run = [&](size_t begin, size_t end) {
+    array scratch({static_cast<int>(rows * row_len)}, sizeof(T) == 4 ? float32 : float64, nullptr,
+                  {});
+    scratch.set_data(allocator::malloc(scratch.nbytes()));
+    T* patches = scratch.data<T>();
+    for (size_t task = begin; task < end; ++task) {
+      int64_t n = static_cast<int64_t>(task) / tiles;
+      int64_t p0 = static_cast<int64_t>(task) % tiles * rows;
+      int64_t p1 = std::min(p0 + rows, g.out_positions);
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        gather_patches(g, x + n * g.in_image + grp * g.cg_in, p0, p1, patches);
+        gemm(static_cast<int>(p1 - p0), static_cast<int>(g.cg_out), static_cast<int>(row_len),
+             patches, static_cast<int>(row_len), w + grp * g.cg_out * row_len,
+             static_cast<int>(row_len), out + (n * g.out_positions + p0) * g.c_out + grp * g.cg_out,
+             static_cast<int>(g.c_out));
+      }
+    }
+  };
+  if (threads > 1 && tasks >= 2 * static_cast<size_t>(threads)) {
+    cpu::BlasThreads blas(1);
+    cpu::parallel_for(tasks, std::max<size_t>(1, tasks / (4 * threads)), run);
+  } else {
+    cpu::BlasThreads blas(threads);
+    run(0, tasks);
+  }
+}
+
+// `in` row-contiguous in dtype `dtype`: as it is when it already is, else copied.
+array contiguous_as(const array& in, Dtype dtype) {
+  if (in.dtype() == dtype && in.flags().row_contiguous && in.data_size() == in.size()) {
+    return in;
+  }
+  array out(in.shape(), dtype, nullptr, {});
+  cpu::copy_to_contiguous(in, out);
+  return out;
+}
+
+}  // namespace
+
+void Convolution::eval_cpu(const std::vector<array>& inputs, array& out) {
+  auto dtype = out.dtype();
+  if (dtype != float32 && dtype != float64 && dtype != float16 && dtype != bfloat16) {
+    std::ostringstream msg;
+    msg << "[Convolution] Unsupported dtype " << dtype << ".";
+    throw std::runtime_error(msg.str());
+  }
+  Dtype acc = dtype == float64 ? float64 : float32;
+  array result = dtype == acc ? out : array(out.shape(), acc, nullptr, {});
+  result.set_data(allocator::malloc(result.nbytes()));
+  if (result.size() > 0) {
+    if (inputs[1].size() == 0) {
+      // No input channels: every sum is empty. All-zero bytes are 0 in every float dtype.
+      std::memset(result.data<char>(), 0, result.nbytes());
+    } else {
+      auto x = contiguous_as(inputs[0], acc);
+      auto w = contiguous_as(inputs[1], acc);
+      auto g = make_geometry(*this, x, w, result);
+      if (acc == float64) {
+        convolve(g, x.data<double>(), w.data<double>(), result.data<double>());
+      } else {
+        convolve(g, x.data<float>(), w.data<float>(), result.data<float>());
+      }
+    }
+  }
+  if (dtype != acc) {
+    cpu::copy_to_contiguous(result, out);
+  }
+}
+
+}  // namespace mlx::core
