@@ -26,7 +26,7 @@ namespace mlx::core {
 namespace {
 
 // Scratch bytes of patches per tile: the tile and the packed weights stay in a core's L2.
-constexpr size_t kTileBytes = size_t(384) << 10;
+constexpr size_t kTileBytes = size_t(512) << 10;
 
 void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
           int ldc) {
@@ -48,6 +48,9 @@ struct Geometry {
   // output index o and kernel index k read along spatial dim d, or -1 where that is padding or
   // falls between dilated input elements. The kernel index is reversed when flipping.
   std::array<std::vector<int64_t>, 3> taps;
+  // run[o]: whether every tap of innermost output index o reads the input, each next to the
+  // last, so that one copy gathers them all.
+  std::vector<bool> run;
   bool pointwise;
 };
 
@@ -93,6 +96,15 @@ Geometry make_geometry(const Convolution& p, const array& in, const array& wt, c
     }
     elem_stride *= in_sp[d];
   }
+  g.run.resize(g.out_sp[2]);
+  for (int64_t o = 0; o < g.out_sp[2]; ++o) {
+    const int64_t* t = g.taps[2].data() + o * g.k_sp[2];
+    bool run = t[0] >= 0;
+    for (int64_t k = 1; k < g.k_sp[2] && run; ++k) {
+      run = t[k] == t[k - 1] + g.cg_in && g.cg_in == g.c_in;
+    }
+    g.run[o] = run;
+  }
   return g;
 }
 
@@ -112,6 +124,11 @@ void gather_patches(const Geometry& g, const T* x, int64_t p0, int64_t p1, T* ds
       for (int64_t k1 = 0; k1 < g.k_sp[1]; ++k1) {
         bool outer = t0[k0] >= 0 && t1[k1] >= 0;
         int64_t base = t0[k0] + t1[k1];
+        if (outer && g.run[o2]) {
+          std::memcpy(dst, x + base + t2[0], g.k_sp[2] * width * sizeof(T));
+          dst += g.k_sp[2] * width;
+          continue;
+        }
         for (int64_t k2 = 0; k2 < g.k_sp[2]; ++k2, dst += width) {
           if (outer && t2[k2] >= 0) {
             std::memcpy(dst, x + base + t2[k2], width * sizeof(T));
