@@ -213,8 +213,14 @@ TEST(Conv, LargerAgainstDefinition) {
   check::expect_same(general(x, w1, p1s), naive(x, w1, p1s));
   auto big = check::uniform({2, 40, 40, 32}, -1, 1, 9);
   auto wb = check::uniform({32, 1, 1, 32}, -1, 1, 10);
-  check::expect_same(conv2d(big, wb),
-                     naive(big, wb, p1 = {{1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}}));
+  Params plain{{1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}};
+  check::expect_same(conv2d(big, wb), naive(big, wb, plain));
+  // Patch rows too long for a tile are split into chunks of kernel positions.
+  auto xl = check::uniform({2, 24, 24, 8}, -1, 1, 17);
+  auto wl = check::uniform({3, 20, 20, 8}, -1, 1, 18);
+  check::expect_same(conv2d(xl, wl), naive(xl, wl, plain));
+  check::expect_same(astype(conv2d(astype(xl, float32), astype(wl, float32)), float64),
+                     naive(xl, wl, plain), 1e-4);
 }
 
 TEST(Conv, PromotionAndDtypes) {
@@ -346,6 +352,10 @@ TEST(Conv, Gradients) {
     check::Fn f = [p](const V& in) { return V{general(in[0], in[1], p)}; };
     check::grads(f, {check::uniform(c.x, -1, 1, 21), check::uniform(c.w, -1, 1, 22)});
   }
+  // The weight gradient's convolution has the cotangent as a large kernel.
+  check::Fn f = [](const V& in) { return V{conv2d(in[0], in[1], {2, 1}, {1, 0})}; };
+  check::grads(
+      f, {check::uniform({4, 40, 40, 4}, -1, 1, 27), check::uniform({2, 3, 3, 4}, -1, 1, 28)});
   check::Fn t = [](const V& in) {
     return V{conv_transpose2d(in[0], in[1], {2, 1}, {1, 0}, {1, 2}, {1, 0}, 2)};
   };

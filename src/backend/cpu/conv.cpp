@@ -27,15 +27,20 @@ namespace {
 
 // Scratch bytes of patches per tile: the tile and the packed weights stay in a core's L2.
 constexpr size_t kTileBytes = size_t(512) << 10;
+// The fewest rows per GEMM worth a tile; longer patch rows are split instead.
+constexpr int64_t kMinRows = 64;
 
-void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
-          int ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+// c (m x n, leading dim ldc) = a (m x k) @ b^T (b: n x k), or += when accumulating.
+void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
+          bool accumulate) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb,
+              accumulate ? 1.0f : 0.0f, c, ldc);
 }
 
 void gemm(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
-          int ldc) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+          int ldc, bool accumulate) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, a, lda, b, ldb,
+              accumulate ? 1.0 : 0.0, c, ldc);
 }
 
 // The geometry in elements, with fewer than 3 spatial dims padded in front by dims of size 1,
@@ -108,33 +113,52 @@ Geometry make_geometry(const Convolution& p, const array& in, const array& wt, c
   return g;
 }
 
-// Gathers the patches of output positions [p0, p1) of one image (x: the image, offset to the
-// group's first channel) into rows of kernel_positions * cg_in elements.
+// Gathers rows [r0, r1) of the patch matrix (row r: image r / out_positions, output position
+// r % out_positions), restricted to kernel positions [k_begin, k_end), for the group whose first
+// channel x points at: each row holds (k_end - k_begin) * cg_in elements.
 template <typename T>
-void gather_patches(const Geometry& g, const T* x, int64_t p0, int64_t p1, T* dst) {
+void gather_patches(const Geometry& g, const T* x, int64_t r0, int64_t r1, int64_t k_begin,
+                    int64_t k_end, T* dst) {
   int64_t width = g.cg_in;
-  int64_t o0 = p0 / (g.out_sp[1] * g.out_sp[2]);
-  int64_t o1 = p0 / g.out_sp[2] % g.out_sp[1];
-  int64_t o2 = p0 % g.out_sp[2];
-  for (int64_t p = p0; p < p1; ++p) {
+  bool whole = k_begin == 0 && k_end == g.kernel_positions;
+  int64_t n = r0 / g.out_positions;
+  int64_t p = r0 % g.out_positions;
+  int64_t o0 = p / (g.out_sp[1] * g.out_sp[2]);
+  int64_t o1 = p / g.out_sp[2] % g.out_sp[1];
+  int64_t o2 = p % g.out_sp[2];
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* image = x + n * g.in_image;
     const int64_t* t0 = g.taps[0].data() + o0 * g.k_sp[0];
     const int64_t* t1 = g.taps[1].data() + o1 * g.k_sp[1];
     const int64_t* t2 = g.taps[2].data() + o2 * g.k_sp[2];
-    for (int64_t k0 = 0; k0 < g.k_sp[0]; ++k0) {
-      for (int64_t k1 = 0; k1 < g.k_sp[1]; ++k1) {
-        bool outer = t0[k0] >= 0 && t1[k1] >= 0;
-        int64_t base = t0[k0] + t1[k1];
-        if (outer && g.run[o2]) {
-          std::memcpy(dst, x + base + t2[0], g.k_sp[2] * width * sizeof(T));
-          dst += g.k_sp[2] * width;
-          continue;
-        }
-        for (int64_t k2 = 0; k2 < g.k_sp[2]; ++k2, dst += width) {
-          if (outer && t2[k2] >= 0) {
-            std::memcpy(dst, x + base + t2[k2], width * sizeof(T));
-          } else {
-            std::fill_n(dst, width, T(0));
+    if (whole) {
+      for (int64_t k0 = 0; k0 < g.k_sp[0]; ++k0) {
+        for (int64_t k1 = 0; k1 < g.k_sp[1]; ++k1) {
+          bool outer = t0[k0] >= 0 && t1[k1] >= 0;
+          const T* base = image + t0[k0] + t1[k1];
+          if (outer && g.run[o2]) {
+            std::memcpy(dst, base + t2[0], g.k_sp[2] * width * sizeof(T));
+            dst += g.k_sp[2] * width;
+            continue;
           }
+          for (int64_t k2 = 0; k2 < g.k_sp[2]; ++k2, dst += width) {
+            if (outer && t2[k2] >= 0) {
+              std::memcpy(dst, base + t2[k2], width * sizeof(T));
+            } else {
+              std::fill_n(dst, width, T(0));
+            }
+          }
+        }
+      }
+    } else {
+      for (int64_t k = k_begin; k < k_end; ++k, dst += width) {
+        int64_t k2 = k % g.k_sp[2];
+        int64_t k1 = k / g.k_sp[2] % g.k_sp[1];
+        int64_t k0 = k / (g.k_sp[1] * g.k_sp[2]);
+        if (t0[k0] >= 0 && t1[k1] >= 0 && t2[k2] >= 0) {
+          std::memcpy(dst, image + t0[k0] + t1[k1] + t2[k2], width * sizeof(T));
+        } else {
+          std::fill_n(dst, width, T(0));
         }
       }
     }
@@ -142,7 +166,10 @@ void gather_patches(const Geometry& g, const T* x, int64_t p0, int64_t p1, T* ds
       o2 = 0;
       if (++o1 == g.out_sp[1]) {
         o1 = 0;
-        ++o0;
+        if (++o0 == g.out_sp[0]) {
+          o0 = 0;
+          ++n;
+        }
       }
     }
   }
@@ -158,28 +185,38 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       gemm(m, static_cast<int>(g.cg_out), static_cast<int>(g.cg_in), x + grp * g.cg_in,
            static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
-           out + grp * g.cg_out, static_cast<int>(g.c_out));
+           out + grp * g.cg_out, static_cast<int>(g.c_out), false);
     }
     return;
   }
-  int64_t rows = std::clamp<int64_t>(kTileBytes / (row_len * sizeof(T)), 1, g.out_positions);
-  int64_t tiles = (g.out_positions + rows - 1) / rows;
-  size_t tasks = static_cast<size_t>(g.batch * tiles);
+  // Rows of every image are consecutive output rows, so tiles may span images. Patch rows too
+  // long for a tile of kMinRows (a large kernel: the weight gradient's convolution has the
+  // cotangent as kernel) are split into chunks of kernel positions, accumulated by the GEMMs.
+  int64_t total = g.batch * g.out_positions;
+  int64_t rows = std::clamp<int64_t>(kTileBytes / (row_len * sizeof(T)), 1, total);
+  int64_t chunk = g.kernel_positions;
+  if (rows < kMinRows && rows < total) {
+    rows = std::min(kMinRows, total);
+    chunk = std::clamp<int64_t>(kTileBytes / (rows * g.cg_in * sizeof(T)), 1, chunk);
+  }
+  size_t tasks = static_cast<size_t>((total + rows - 1) / rows);
   auto run = [&](size_t begin, size_t end) {
-    array scratch({static_cast<int>(rows * row_len)}, sizeof(T) == 4 ? float32 : float64, nullptr,
-                  {});
+    array scratch({static_cast<int>(rows * chunk * g.cg_in)}, sizeof(T) == 4 ? float32 : float64,
+                  nullptr, {});
     scratch.set_data(allocator::malloc(scratch.nbytes()));
     T* patches = scratch.data<T>();
     for (size_t task = begin; task < end; ++task) {
-      int64_t n = static_cast<int64_t>(task) / tiles;
-      int64_t p0 = static_cast<int64_t>(task) % tiles * rows;
-      int64_t p1 = std::min(p0 + rows, g.out_positions);
+      int64_t r0 = static_cast<int64_t>(task) * rows;
+      int64_t r1 = std::min(r0 + rows, total);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        gather_patches(g, x + n * g.in_image + grp * g.cg_in, p0, p1, patches);
-        gemm(static_cast<int>(p1 - p0), static_cast<int>(g.cg_out), static_cast<int>(row_len),
-             patches, static_cast<int>(row_len), w + grp * g.cg_out * row_len,
-             static_cast<int>(row_len), out + (n * g.out_positions + p0) * g.c_out + grp * g.cg_out,
-             static_cast<int>(g.c_out));
+        for (int64_t k0 = 0; k0 < g.kernel_positions; k0 += chunk) {
+          int64_t k1 = std::min(k0 + chunk, g.kernel_positions);
+          int cols = static_cast<int>((k1 - k0) * g.cg_in);
+          gather_patches(g, x + grp * g.cg_in, r0, r1, k0, k1, patches);
+          gemm(static_cast<int>(r1 - r0), static_cast<int>(g.cg_out), cols, patches, cols,
+               w + grp * g.cg_out * row_len + k0 * g.cg_in, static_cast<int>(row_len),
+               out + r0 * g.c_out + grp * g.cg_out, static_cast<int>(g.c_out), k0 > 0);
+        }
       }
     }
   };
