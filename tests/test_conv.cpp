@@ -215,6 +215,10 @@ TEST(Conv, LargerAgainstDefinition) {
   auto wb = check::uniform({32, 1, 1, 32}, -1, 1, 10);
   Params plain{{1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}};
   check::expect_same(conv2d(big, wb), naive(big, wb, plain));
+  // Depthwise, with two outputs per channel: summed directly, not by GEMMs.
+  auto wd = check::uniform({48, 3, 2, 1}, -1, 1, 19);
+  Params pd{{1, 2}, {2, 0}, {1, 1}, {2, 1}, {1, 1}, 24, true};
+  check::expect_same(general(x, wd, pd), naive(x, wd, pd));
   // Patch rows too long for a tile are split into chunks of kernel positions.
   auto xl = check::uniform({2, 24, 24, 8}, -1, 1, 17);
   auto wl = check::uniform({3, 20, 20, 8}, -1, 1, 18);

@@ -18,6 +18,7 @@
 
 #include "backend/cpu/blas.h"
 #include "backend/cpu/copy.h"
+#include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
 #include "ops/ops.h"
 
@@ -175,10 +176,59 @@ void gather_patches(const Geometry& g, const T* x, int64_t r0, int64_t r1, int64
   }
 }
 
+// One input channel per group (depthwise, maybe with several outputs per channel): a GEMM per
+// group would have one column, so each output row instead sums its taps directly, every
+// channel at once (w^T holds the kernel position's weights contiguously).
+template <typename T>
+void convolve_depthwise(const Geometry& g, const T* x, const T* w, T* out) {
+  std::vector<T> wt(g.kernel_positions * g.c_out);
+  for (int64_t c = 0; c < g.c_out; ++c) {
+    for (int64_t k = 0; k < g.kernel_positions; ++k) {
+      wt[k * g.c_out + c] = w[c * g.kernel_positions + k];
+    }
+  }
+  int64_t total = g.batch * g.out_positions;
+  size_t work = static_cast<size_t>(g.kernel_positions * g.c_out);
+  cpu::parallel_for(
+      total, std::max<size_t>(1, cpu::kElementwiseGrain / work), [&](size_t r0, size_t r1) {
+        std::vector<T> gathered(g.c_out);
+        for (size_t r = r0; r < r1; ++r) {
+          int64_t n = static_cast<int64_t>(r) / g.out_positions;
+          int64_t p = static_cast<int64_t>(r) % g.out_positions;
+          const T* image = x + n * g.in_image;
+          const int64_t* t0 = g.taps[0].data() + p / (g.out_sp[1] * g.out_sp[2]) * g.k_sp[0];
+          const int64_t* t1 = g.taps[1].data() + p / g.out_sp[2] % g.out_sp[1] * g.k_sp[1];
+          const int64_t* t2 = g.taps[2].data() + p % g.out_sp[2] * g.k_sp[2];
+          T* acc = out + r * g.c_out;
+          std::fill_n(acc, g.c_out, T(0));
+          const T* wk = wt.data();
+          for (int64_t k0 = 0; k0 < g.k_sp[0]; ++k0) {
+            for (int64_t k1 = 0; k1 < g.k_sp[1]; ++k1) {
+              for (int64_t k2 = 0; k2 < g.k_sp[2]; ++k2, wk += g.c_out) {
+                if (t0[k0] < 0 || t1[k1] < 0 || t2[k2] < 0) {
+                  continue;
+                }
+                const T* in = image + t0[k0] + t1[k1] + t2[k2];
+                if (g.cg_out > 1) {
+                  for (int64_t c = 0; c < g.c_out; ++c) gathered[c] = in[c / g.cg_out];
+                  in = gathered.data();
+                }
+                for (int64_t c = 0; c < g.c_out; ++c) acc[c] += in[c] * wk[c];
+              }
+            }
+          }
+        }
+      });
+}
+
 template <typename T>
 void convolve(const Geometry& g, const T* x, const T* w, T* out) {
   int threads = cpu::num_threads();
   int64_t row_len = g.kernel_positions * g.cg_in;
+  if (g.cg_in == 1 && g.groups > 1) {
+    convolve_depthwise(g, x, w, out);
+    return;
+  }
   if (g.pointwise) {
     cpu::BlasThreads blas(threads);
     int m = static_cast<int>(g.batch * g.out_positions);
