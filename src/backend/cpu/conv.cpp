@@ -11,6 +11,7 @@
 // OpenBLAS using every core.
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -229,9 +230,10 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
     convolve_depthwise(g, x, w, out);
     return;
   }
-  if (g.pointwise) {
+  int64_t total = g.batch * g.out_positions;
+  if (g.pointwise && total <= INT_MAX) {
     cpu::BlasThreads blas(threads);
-    int m = static_cast<int>(g.batch * g.out_positions);
+    int m = static_cast<int>(total);
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       gemm(m, static_cast<int>(g.cg_out), static_cast<int>(g.cg_in), x + grp * g.cg_in,
            static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
@@ -242,7 +244,6 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
   // Rows of every image are consecutive output rows, so tiles may span images. Patch rows too
   // long for a tile of kMinRows (a large kernel: the weight gradient's convolution has the
   // cotangent as kernel) are split into chunks of kernel positions, accumulated by the GEMMs.
-  int64_t total = g.batch * g.out_positions;
   int64_t rows = std::clamp<int64_t>(kTileBytes / (row_len * sizeof(T)), 1, total);
   int64_t chunk = g.kernel_positions;
   if (rows < kMinRows && rows < total) {
