@@ -147,6 +147,11 @@ TEST(Conv, Conv3d) {
 }
 
 TEST(Conv, ConvTranspose) {
+  // Padding beyond dilation * (kernel - 1): a negative padding of the dilated input.
+  expect_values(conv_transpose1d(xs({1, 4, 1}), array({-2.0f}, {1, 1, 1}), 2, 1), {1, 5, 1},
+                {0, 4, 0, 2, 0});
+  expect_values(conv_transpose1d(xs({1, 5, 2}), ws({2, 1, 2}), 3, 2), {1, 9, 2},
+                {0, 0, 2, 0, 0, 0, 0, 0, -4, 2, 0, 0, 0, 0, -3, -3, 0, 0});
   expect_values(
       conv_transpose1d(xs({1, 4, 2}), ws({3, 3, 2}), 2, 1, 1, 1), {1, 8, 3},
       {-2, -7, -2, 0, 9, 3, 0, -1, -2, -6, 1, 3, 2, 5, -2, -5, -7, -4, -3, -3, 12, 12, -3, -3});
