@@ -95,9 +95,22 @@ int main(int argc, char** argv) {
                 median_ms([&] { return mx::conv2d(x, w, {1, 1}, {1, 1}); }, 5));
   }
 
-  // W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather).
+  // W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather): the top 24 bits of
+  // Knuth's multiplicative hash of the position, the same indices as compare.py.
+  auto hashed =
+      mx::multiply(mx::astype(mx::arange(1 << 20), mx::uint32), mx::array(2654435761u, mx::uint32));
+  auto idx = mx::right_shift(hashed, mx::array(8u, mx::uint32));
+  mx::eval(idx);
+  std::printf("W12_take_f32_2^20_of_2^24 %.3f\n", median_ms([&] { return mx::take(a, idx); }, 20));
 
   // W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+  {
+    auto wq = mx::quantize(ramp({4096, 4096}) - mx::array(0.5f), 64, 4);
+    mx::eval(wq);
+    auto xq = ramp({1, 4096});
+    std::printf("W13_qmm_4bit_1x4096x4096 %.3f\n",
+                median_ms([&] { return mx::quantized_matmul(xq, wq[0], wq[1], wq[2]); }, 20));
+  }
 
   // The cost of value_and_grad of a 3-layer MLP (softplus activations, mean-square loss) against
   // the forward pass alone: batch 256, 784 -> 512 -> 512 -> 10, float32.

@@ -53,10 +53,14 @@ def softmax_numpy(m):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def hashed_u32(n):
+    # Knuth's multiplicative hash of the index (wrapping in uint32).
+    return np.arange(n, dtype=np.uint32) * np.uint32(2654435761)
+
+
 def hashed_f32(n):
-    # Knuth's multiplicative hash of the index, in [0, 1): the same values bench_core sorts.
-    keys = np.arange(n, dtype=np.uint32) * np.uint32(2654435761)
-    return keys.astype(np.float32) * np.float32(1.0 / 4294967296.0)
+    # The hash in [0, 1): the same values bench_core sorts.
+    return hashed_u32(n).astype(np.float32) * np.float32(1.0 / 4294967296.0)
 
 
 # Bytes each workload must move at least (read + written), for the "of limit" column: W2 is
@@ -66,6 +70,8 @@ BYTES = {
     "W2": 22 * N24 * 4,
     "W4": 2 * 4096 * 4096 * 4,
     "W11": 2 * 4096 * 4096 * 4,
+    # Packed 4-bit weights, then float32 scales and biases (one each per group of 64).
+    "W13": 4096 * 4096 // 2 + 2 * 4096 * (4096 // 64) * 4,
 }
 
 
@@ -109,9 +115,17 @@ def workloads(lib):
         out["W6_conv2d_f32_32x64x64x64_channels_last"] = median_ms(
             lambda: conv(xc, wc, padding=1), 5)
 
-    # W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather).
+    # W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather), the indices
+    # bench_core takes (PyTorch indexes with int64 only).
+    idx = hashed_u32(1 << 20) >> np.uint32(8)
+    if lib == "numpy":
+        out["W12_take_f32_2^20_of_2^24"] = median_ms(lambda: np.take(a, idx), 20)
+    else:
+        tidx = torch.from_numpy(idx.astype(np.int64))
+        out["W12_take_f32_2^20_of_2^24"] = median_ms(lambda: a[tidx], 20)
 
     # W13: 4-bit affine quantized_matmul, 1x4096 by 4096x4096, group 64 (issue 6, quantization).
+    # NumPy and PyTorch have no equivalent: their columns stay empty.
 
     return out
 
