@@ -122,6 +122,17 @@ def workloads(lib):
                 out[key] = float("nan")
 
     # W6: conv2d, (32, 64, 64, 64) NHWC input, 3x3 64->64 kernel, padding 1 (issue 6, convolution).
+    # NumPy has no convolution. PyTorch's own layout is NCHW (its weight (out, in, kh, kw)); the
+    # channels_last variant runs on NHWC memory as we do.
+    if lib == "torch":
+        x = ramp(lib, (32, 64, 64, 64))
+        w = ramp(lib, (64, 64, 3, 3))
+        conv = torch.nn.functional.conv2d
+        out["W6_conv2d_f32_32x64x64x64"] = median_ms(lambda: conv(x, w, padding=1), 5)
+        xc = x.contiguous(memory_format=torch.channels_last)
+        wc = w.contiguous(memory_format=torch.channels_last)
+        out["W6_conv2d_f32_32x64x64x64_channels_last"] = median_ms(
+            lambda: conv(xc, wc, padding=1), 5)
 
     # W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather), the indices
     # bench_core takes (PyTorch indexes with int64 only).
@@ -193,6 +204,11 @@ def main():
         else:
             limit = ""
         print(f"{key:28} {o:9.3f} {n:9.3f} {t:9.3f} {n / o:8.2f}x {t / o:8.2f}x  {limit}")
+    # W6's second PyTorch figure: the same convolution on channels_last (NHWC) memory.
+    w6, w6_cl = "W6_conv2d_f32_32x64x64x64", "W6_conv2d_f32_32x64x64x64_channels_last"
+    if torch_ and w6 in ours[0]:
+        o, t = med(ours, w6), med(torch_, w6_cl)
+        print(f"{'  torch channels_last':28} {o:9.3f} {'':9} {t:9.3f} {'':9} {t / o:8.2f}x")
 
 
     fwd, both = med(ours, "MLP_forward_ms"), med(ours, "MLP_value_and_grad_ms")

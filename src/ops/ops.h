@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ops/compare.h"
+#include "ops/conv.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/gather.h"
