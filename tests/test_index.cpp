@@ -108,6 +108,9 @@ TEST(Index, Masks) {
   auto mask = greater(x, array(0.0));
   auto g = grad([mask](const array& y) { return sum(square(y(mask))); })(x);
   check::expect_same(g, where(mask, x * array(2.0), zeros_like(x)));
+  // A mask computed from the traced input is evaluated too.
+  auto g2 = grad([](const array& y) { return sum(square(y(greater(y, array(0.0))))); })(x);
+  check::expect_same(g2, where(mask, x * array(2.0), zeros_like(x)));
 }
 
 TEST(Index, Put) {
