@@ -132,6 +132,16 @@ TEST(SliceUpdateReduce, Values) {
                           {2}, float16, {float16_t(1.0f), float16_t(-1.0f)});
   expect_array<int64_t>(slice_update_max(array({1, 2}, int64), array({5}, int64), {0}, {1}), {2},
                         int64, {5, 2});
+  expect_array<bfloat16_t>(slice_update_max(array({1.0f, 4.0f}, bfloat16), array({2.0f}), {0}, {2}),
+                           {2}, bfloat16, {bfloat16_t(2.0f), bfloat16_t(4.0f)});
+  expect_array<uint32_t>(slice_update_min(array({7, 1}, uint32), array({3}), {0}, {2}), {2}, uint32,
+                         {3, 1});
+  expect_array<complex64_t>(slice_update_add(array({complex64_t(1, 1), complex64_t(2, 0)}),
+                                             array(complex64_t(0, 1)), {1}, {2}),
+                            {2}, complex64, {complex64_t(1, 1), complex64_t(2, 1)});
+  expect_array<complex64_t>(slice_update_prod(array({complex64_t(1, 1), complex64_t(2, 0)}),
+                                              array(complex64_t(0, 1)), {0}, {1}),
+                            {2}, complex64, {complex64_t(-1, 1), complex64_t(2, 0)});
   // The source is not changed.
   expect_array<float>(src, {5}, float32, {1, 2, 3, 4, 5});
 }

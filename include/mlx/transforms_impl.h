@@ -14,6 +14,8 @@ struct InTracing {
   static bool in_tracing();
   static bool in_dynamic_tracing();
   static bool in_grad_tracing();
+  // Tracing by a transformation other than grad (vmap, compile, ...), which cannot evaluate.
+  static bool in_non_grad_tracing();
 
  private:
   bool dynamic_;

@@ -41,6 +41,7 @@ InTracing::~InTracing() {
 bool InTracing::in_tracing() { return tracing_depth > 0; }
 bool InTracing::in_dynamic_tracing() { return dynamic_depth > 0; }
 bool InTracing::in_grad_tracing() { return grad_depth > 0; }
+bool InTracing::in_non_grad_tracing() { return tracing_depth > grad_depth; }
 
 RetainGraph::RetainGraph() { retain_depth++; }
 RetainGraph::~RetainGraph() { retain_depth--; }
