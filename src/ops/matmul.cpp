@@ -2,7 +2,6 @@
 // inner, vecdot, kron and hadamard_transform, with the transform rules of their primitives.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <optional>
 #include <sstream>
 
