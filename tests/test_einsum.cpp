@@ -68,6 +68,8 @@ TEST(Einsum, Values) {
     EXPECT_EQ(out.dtype(), dt);
     check::expect_same(astype(out, float32), array(ab.data(), {2, 4}, float32));
   }
+  // A 0-d operand has an empty term.
+  expect_array<float>(einsum(",i->i", {array(2.0f), array({1.0f, 3.0f})}), {2}, float32, {2, 6});
   array ca({complex64_t(1, 1), complex64_t(0, 2)});
   expect_array<complex64_t>(einsum("i,i", {ca, ca}), {}, complex64, {complex64_t(-4, 2)});
 }

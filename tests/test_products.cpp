@@ -217,6 +217,16 @@ TEST(Products, GatherMM) {
     return V{gather_mm(x[0], x[1], array({1u, 0u, 1u, 1u}), array({2u, 2u, 0u, 2u}))};
   };
   check::grads(f, {check::uniform({2, 2, 3}, -1, 1, 1), check::uniform({3, 3, 2}, -1, 1, 2)});
+  // Second order: the vjp is made of gather_mm and scatter_add.
+  auto df = [&f](const V& x) {
+    auto ct = check::uniform({4, 2, 2}, -1, 1, 9);
+    return vjp(f, x, {ct}).second;
+  };
+  check::grads(df, {check::uniform({2, 2, 3}, -1, 1, 1), check::uniform({3, 3, 2}, -1, 1, 2)});
+  array ca({complex64_t(1, 1), complex64_t(2, 0)}, {2, 1, 1});
+  array cb({complex64_t(0, 1), complex64_t(1, -1)}, {2, 1, 1});
+  expect_array<complex64_t>(gather_mm(ca, cb, array({1u, 0u}), array({1u, 0u})), {2, 1, 1},
+                            complex64, {complex64_t(2, -2), complex64_t(-1, 1)});
   auto g = [](const V& x) { return V{gather_mm(x[0], x[1], x[2], x[3])}; };
   auto la = array({1u, 0u, 1u, 0u, 0u, 1u}, {3, 2});
   auto ra = array({2u, 0u, 1u, 1u, 0u, 2u}, {3, 2});

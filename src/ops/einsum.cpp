@@ -4,7 +4,6 @@
 // order (NumPy's 'greedy': the pair whose result shrinks the working set most), each pair as one
 // batched matmul. A letter of size 1 broadcasts against the same letter elsewhere, as in NumPy.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>

@@ -2,7 +2,6 @@
 // inner, vecdot, kron and hadamard_transform, with the transform rules of their primitives.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -256,16 +255,13 @@ array check_indices(const char* which, const array& indices, Stream s) {
   return astype(indices, uint32, s);
 }
 
-// Sums rows of `x` (I, ...) into `slots` rows by `index` (I,): row i lands in slot index[i].
-// A one-hot product, so it is differentiable and uses GEMM.
+// x[i] (x is (I, rows, cols)) summed into slot index[i] of a (slots, rows, cols) array.
 array scatter_rows(const array& x, const array& index, int slots, Stream s) {
-  auto rows = static_cast<int>(index.size());
-  auto flat = reshape(
-      x, {rows, static_cast<int>(product(Shape(x.shape().begin() + 1, x.shape().end())))}, s);
-  auto onehot = astype(
-      equal(reshape(arange(0.0, slots, uint32, s), {slots, 1}, s), reshape(index, {1, rows}, s), s),
-      x.dtype(), s);
-  return matmul(onehot, flat, s);
+  Shape shape = x.shape();
+  shape[0] = slots;
+  Shape updates = x.shape();
+  updates.insert(updates.begin() + 1, 1);
+  return scatter_add(zeros(shape, x.dtype(), s), index, reshape(x, updates, s), 0, s);
 }
 
 }  // namespace
@@ -304,8 +300,8 @@ array gather_mm(array a, array b, std::optional<array> lhs_indices,
   return drop_vector_dims(out, a_ndim, b_ndim, stream);
 }
 
-// ct_i @ b[rhs_i]^T summed into a's matrix lhs_i, and a[lhs_i]^T @ ct_i into b's matrix rhs_i.
-// Both products are gather_mm's themselves, so grad of grad works.
+// ct_i @ b[rhs_i]^T summed into a's matrix lhs_i, and a[lhs_i]^T @ ct_i into b's matrix rhs_i:
+// gather_mm's and scatter_add's, so grad of grad works.
 std::vector<array> GatherMM::vjp(const std::vector<array>& primals,
                                  const std::vector<array>& cotangents,
                                  const std::vector<int>& argnums, const std::vector<array>&) {
