@@ -301,6 +301,9 @@ TEST(Diagonal, DiagAndTrace) {
   expect_array<int32_t>(trace(astype(a, int8)), {}, int32, {12});
   expect_array<uint32_t>(trace(astype(a, uint16), -1, 1, 0), {}, uint32, {6});
   expect_array<float>(trace(a, 0, 0, 1, float32), {}, float32, {12});
+  // As in MLX, the diagonal is cast to the dtype and then summed with sum's rule.
+  expect_array<int32_t>(trace(a, 0, 0, 1, int8), {}, int32, {12});
+  EXPECT_EQ(trace(a, 0, 0, 1, float16).dtype(), float16);
   expect_array<int32_t>(trace(iota({2, 3, 3}), 0, 1, 2), {2}, int32, {12, 39});
   EXPECT_INVALID(trace(array({1, 2})),
                  "[trace] Array must have at least two dimensions, got shape (2).");

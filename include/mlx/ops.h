@@ -255,7 +255,7 @@ array masked_scatter(const array& a, const array& mask, const array& src, Stream
 array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1, StreamOrDevice s = {});
 /** A 1-D array's values on the k-th diagonal of a square matrix, or a 2-D array's k-th diagonal. */
 array diag(const array& a, int k = 0, StreamOrDevice s = {});
-/** The sum along a diagonal (in `dtype`, else sum's dtype rule). */
+/** The sum along a diagonal: cast to `dtype` (default: a's), then summed with sum's rule. */
 array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s = {});
 array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s = {});
 array trace(const array& a, StreamOrDevice s = {});

@@ -361,11 +361,12 @@ array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, Strea
     msg << "[trace] Array must have at least two dimensions, got shape " << a.shape() << ".";
     throw std::invalid_argument(msg.str());
   }
-  return astype(sum(diagonal(a, offset, axis1, axis2, s), -1, false, s), dtype, s);
+  // Cast, then sum, as MLX does (so a small integer dtype still sums to int32).
+  return sum(astype(diagonal(a, offset, axis1, axis2, s), dtype, s), -1, false, s);
 }
 
 array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
-  return trace(a, offset, axis1, axis2, detail::sum_dtype(a.dtype()), s);
+  return trace(a, offset, axis1, axis2, a.dtype(), s);
 }
 
 array trace(const array& a, StreamOrDevice s) { return trace(a, 0, 0, 1, s); }
