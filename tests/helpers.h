@@ -12,6 +12,13 @@
 
 namespace mlx::core {
 
+// 0, 1, 2, ... (+ shift) in row-major order, with the given shape and dtype.
+inline array iota(const Shape& shape, Dtype dtype = int32, double shift = 0.0) {
+  int n = 1;
+  for (auto d : shape) n *= d;
+  return astype(add(reshape(arange(0.0, n, float64), shape), array(shift, float64)), dtype);
+}
+
 // The values of an array in logical (row-major) order, read through its shape and strides, so
 // checks do not depend on the copy kernels under test.
 template <typename T>

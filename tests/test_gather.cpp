@@ -22,12 +22,6 @@ const std::vector<Dtype> kAllDtypes = {bool_,   uint8,   uint16,   uint32,   uin
                                        float32, float64, bfloat16, complex64};
 const std::vector<Dtype> kIndexDtypes = {uint8, uint16, uint32, uint64, int8, int16, int32, int64};
 
-array iota(const Shape& shape, Dtype dtype = int32) {
-  int n = 1;
-  for (int d : shape) n *= d;
-  return astype(reshape(arange(n), shape), dtype);
-}
-
 // The message of the runtime error evaluating x raises.
 std::string eval_error(const array& x) {
   try {

@@ -14,16 +14,6 @@
 using namespace mlx::core;
 using V = std::vector<array>;
 
-namespace {
-
-array iota(const Shape& shape, Dtype dtype = int32) {
-  int n = 1;
-  for (auto d : shape) n *= d;
-  return reshape(astype(arange(n), dtype), shape);
-}
-
-}  // namespace
-
 TEST(Index, Basic) {
   auto a = iota({3, 4});
   expect_array<int32_t>(a(1), {4}, int32, {4, 5, 6, 7});

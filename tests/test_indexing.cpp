@@ -14,16 +14,6 @@
 using namespace mlx::core;
 using V = std::vector<array>;
 
-namespace {
-
-array iota(const Shape& shape, Dtype dtype = int32) {
-  int n = 1;
-  for (auto d : shape) n *= d;
-  return reshape(astype(arange(n), dtype), shape);
-}
-
-}  // namespace
-
 TEST(DynamicSlice, StartsReadWhenEvaluatedAndClamped) {
   auto a = iota({3, 4});
   expect_array<int32_t>(slice(a, array({1}), {0}, {2, 4}), {2, 4}, int32,

@@ -19,28 +19,27 @@ namespace {
 
 using V = std::vector<array>;
 
-array iota(const Shape& shape, Dtype dtype = float32, double shift = 0.0) {
-  int n = 1;
-  for (auto d : shape) n *= d;
-  return astype(add(reshape(arange(0.0, n, float64), shape), array(shift, float64)), dtype);
+// The products take floats: iota in float32 unless told.
+array fiota(const Shape& shape, Dtype dtype = float32, double shift = 0.0) {
+  return iota(shape, dtype, shift);
 }
 
 }  // namespace
 
 TEST(Products, Tensordot) {
-  auto a = iota({2, 3, 4});
-  auto b = iota({4, 3});
+  auto a = fiota({2, 3, 4});
+  auto b = fiota({4, 3});
   expect_array<float>(
       tensordot(a, b, 1), {2, 3, 3}, float32,
       {42, 48, 54, 114, 136, 158, 186, 224, 262, 258, 312, 366, 330, 400, 470, 402, 488, 574});
-  expect_array<float>(tensordot(a, iota({3, 4})), {2}, float32, {506, 1298});
+  expect_array<float>(tensordot(a, fiota({3, 4})), {2}, float32, {506, 1298});
   expect_array<float>(tensordot(a, b, {1, 2}, {1, 0}), {2}, float32, {440, 1232});
   expect_array<float>(tensordot(a, b, {-1, -2}, {0, 1}), {2}, float32, {440, 1232});
   expect_array<float>(tensordot(array({1.0f, 2.0f}), array({3.0f, 4.0f, 5.0f}), 0), {2, 3}, float32,
                       {3, 4, 5, 6, 8, 10});
   // float64, float16 and bfloat16 keep their dtype.
   EXPECT_EQ(tensordot(astype(a, float64), astype(b, float64), 1).dtype(), float64);
-  expect_array<float16_t>(tensordot(astype(a, float16), astype(iota({3, 4}), float16)), {2},
+  expect_array<float16_t>(tensordot(astype(a, float16), astype(fiota({3, 4}), float16)), {2},
                           float16, {float16_t(506.0f), float16_t(1298.0f)});
   EXPECT_EQ(tensordot(astype(a, bfloat16), astype(b, bfloat16), 1).dtype(), bfloat16);
 
@@ -77,9 +76,9 @@ TEST(Products, OuterInner) {
 }
 
 TEST(Products, Vecdot) {
-  auto a = iota({2, 3});
+  auto a = fiota({2, 3});
   expect_array<float>(vecdot(a, array({1.0f, -1.0f, 2.0f})), {2}, float32, {3, 9});
-  expect_array<float>(vecdot(iota({3, 2}), array({1.0f, 2.0f, 3.0f}, {3, 1}), 0), {2}, float32,
+  expect_array<float>(vecdot(fiota({3, 2}), array({1.0f, 2.0f, 3.0f}, {3, 1}), 0), {2}, float32,
                       {16, 22});
   // The first argument is conjugated.
   array ca({complex64_t(1, 2), complex64_t(3, -1)});
@@ -91,7 +90,7 @@ TEST(Products, Vecdot) {
   expect_array<bool>(vecdot(array({true, false}), array({true, true})), {}, bool_, {true});
   EXPECT_EQ(vecdot(astype(a, bfloat16), astype(a, bfloat16)).dtype(), bfloat16);
   EXPECT_INVALID(vecdot(a, a, 2), "[vecdot] Invalid axis 2 for inputs with broadcast shape (2,3).");
-  EXPECT_INVALID(vecdot(a, iota({2})),
+  EXPECT_INVALID(vecdot(a, fiota({2})),
                  "[vecdot] Inputs with shapes (2,3) and (2) cannot be broadcast.");
 }
 
@@ -134,7 +133,7 @@ TEST(Products, Addmm) {
   expect_array<float>(addmm(array(1.0f), array({1.0f, 2.0f}), array({3.0f, 4.0f})), {}, float32,
                       {12});
   // Batched, c broadcast; K = 0 leaves beta * c.
-  auto batched = addmm(array({1.0f, 2.0f}, {2, 1, 1}), iota({2, 1, 3}), iota({3, 1}));
+  auto batched = addmm(array({1.0f, 2.0f}, {2, 1, 1}), fiota({2, 1, 3}), fiota({3, 1}));
   expect_array<float>(batched, {2, 1, 1}, float32, {6, 16});
   expect_array<float>(addmm(array({1.0f, 2.0f}), zeros({1, 0}), zeros({0, 2}), 1.0f, 3.0f), {1, 2},
                       float32, {3, 6});
@@ -147,18 +146,18 @@ TEST(Products, Addmm) {
   // Promotion: int c with float operands.
   EXPECT_EQ(addmm(array(1), a, b).dtype(), float32);
 
-  EXPECT_INVALID(addmm(c, a, iota({3, 4})),
+  EXPECT_INVALID(addmm(c, a, fiota({3, 4})),
                  "[addmm] Last dimension of first input with shape (3,2) must match second to "
                  "last dimension of second input with shape (3,4).");
   EXPECT_INVALID(addmm(c, array(1.0f), b),
                  "[addmm] Got 0 dimension input. Inputs must have at least one dimension, but "
                  "got shapes () and (2,4).");
-  EXPECT_INVALID(addmm(iota({2}), a, b),
+  EXPECT_INVALID(addmm(fiota({2}), a, b),
                  "[addmm] Input c with shape (2) cannot be broadcast to the product's shape "
                  "(3,4).");
   EXPECT_INVALID(addmm(array(1), array({1, 2}, {1, 2}), array({1, 2}, {2, 1})),
                  "[addmm] Only inexact types are supported but got int32, int32 and int32.");
-  EXPECT_INVALID(addmm(c, iota({2, 3, 2}), iota({3, 2, 4})),
+  EXPECT_INVALID(addmm(c, fiota({2, 3, 2}), fiota({3, 2, 4})),
                  "[addmm] Batch dimensions of inputs with shapes (2,3,2) and (3,2,4) cannot be "
                  "broadcast.");
 
@@ -172,8 +171,8 @@ TEST(Products, Addmm) {
 }
 
 TEST(Products, GatherMM) {
-  auto a = divide(iota({2, 2, 3}), array(4.0f));
-  auto b = iota({3, 3, 2}, float32, -4);
+  auto a = divide(fiota({2, 2, 3}), array(4.0f));
+  auto b = fiota({3, 3, 2}, float32, -4);
   auto lhs = array({1u, 0u, 1u});
   auto rhs = array({2u, 2u, 0u});
   std::vector<float> expected{53.5, 58.75, 76, 83.5, 8.5, 9.25, 31, 34, -9.5, -4.25, -14, -6.5};
@@ -184,17 +183,17 @@ TEST(Products, GatherMM) {
   auto bc = gather_mm(a, b, array({1u}, {1, 1}), array({2u, 0u}, {2, 1}));
   EXPECT_EQ(bc.shape(), Shape({2, 1, 2, 2}));
   // No lhs indices: a's own batch (one matrix here), broadcast against rhs.
-  auto one = gather_mm(iota({2, 3}), b, std::nullopt, array({1u, 2u}));
+  auto one = gather_mm(fiota({2, 3}), b, std::nullopt, array({1u, 2u}));
   expect_array<float>(one, {2, 2, 2}, float32,
-                      values<float>(matmul(iota({2, 3}), stack({check::take_slice(b, 0, 1),
-                                                                check::take_slice(b, 0, 2)}))));
+                      values<float>(matmul(fiota({2, 3}), stack({check::take_slice(b, 0, 1),
+                                                                 check::take_slice(b, 0, 2)}))));
   for (auto dt : {float16, bfloat16, float64}) {
     auto out = gather_mm(astype(a, dt), astype(b, dt), lhs, rhs);
     EXPECT_EQ(out.dtype(), dt);
     check::expect_same(astype(out, float32), array(expected.data(), {3, 2, 2}, float32));
   }
   // No indices at all is matmul.
-  EXPECT_EQ(gather_mm(iota({2, 3}), iota({3, 4})).shape(), Shape({2, 4}));
+  EXPECT_EQ(gather_mm(fiota({2, 3}), fiota({3, 4})).shape(), Shape({2, 4}));
 
   // Out-of-range indices fail when the kernel runs (MLX leaves them undefined).
   EXPECT_EQ(error_of([&] { eval(gather_mm(a, b, array({2u}), array({0u}))); }),
@@ -208,7 +207,7 @@ TEST(Products, GatherMM) {
                  "[gather_mm] The index shapes (2) and (3) cannot be broadcast.");
   EXPECT_INVALID(gather_mm(astype(a, int32), astype(b, int32), lhs, rhs),
                  "[gather_mm] Only inexact types are supported but got int32 and int32.");
-  EXPECT_INVALID(gather_mm(a, iota({3, 2, 2}), lhs, rhs),
+  EXPECT_INVALID(gather_mm(a, fiota({3, 2, 2}), lhs, rhs),
                  "[gather_mm] Last dimension of first input with shape (2,2,3) must match second "
                  "to last dimension of second input with shape (3,2,2).");
 
@@ -241,8 +240,8 @@ TEST(Products, GatherMM) {
 }
 
 TEST(Products, SegmentedMM) {
-  auto a = iota({2, 5});
-  auto b = iota({5, 2}, float32, -3);
+  auto a = fiota({2, 5});
+  auto b = fiota({5, 2}, float32, -3);
   auto segments = array({0, 2, 2, 5, 1, 1, 0, 5}, {4, 2});
   std::vector<float> expected{-1, 0, -21, -10, 31, 40, 76, 100, 0, 0, 0, 0, 30, 40, 55, 90};
   expect_array<float>(segmented_mm(a, b, segments), {4, 2, 2}, float32, expected);
@@ -261,7 +260,7 @@ TEST(Products, SegmentedMM) {
               eval(segmented_mm(a, b, array({3, 2}, {1, 2})));
             }),
             "[segmented_mm] Segment [3, 2) is not a range within [0, 5].");
-  EXPECT_INVALID(segmented_mm(iota({1, 2, 5}), b, segments),
+  EXPECT_INVALID(segmented_mm(fiota({1, 2, 5}), b, segments),
                  "[segmented_mm] Batched matmul not supported: the inputs must be matrices but "
                  "got shapes (1,2,5) and (5,2).");
   EXPECT_INVALID(segmented_mm(a, b, array({0, 1, 2})),
@@ -269,7 +268,7 @@ TEST(Products, SegmentedMM) {
   EXPECT_INVALID(segmented_mm(a, b, array({0.0f, 1.0f})),
                  "[segmented_mm] Got segments with invalid dtype float32. Segments must be "
                  "integral.");
-  EXPECT_INVALID(segmented_mm(a, iota({4, 2}), segments),
+  EXPECT_INVALID(segmented_mm(a, fiota({4, 2}), segments),
                  "[segmented_mm] Last dimension of first input with shape (2,5) must match "
                  "second to last dimension of second input with shape (4,2).");
 
@@ -337,7 +336,7 @@ TEST(Products, Hadamard) {
   expect_array<float>(hadamard_transform(array({1.0f, 2.0f, 3.0f, 4.0f})), {4}, float32,
                       {5, -1, -2, 0});
   // 24 = 12 * 2: H_12 kron H_2 (MLX's H_12), unscaled.
-  auto x24 = iota({24}, float32, -5);
+  auto x24 = fiota({24}, float32, -5);
   expect_array<float>(hadamard_transform(x24, 1.0f), {24}, float32,
                       {166, -10, -6,  2, -18, -2, -6,  2, -98, -2, -22, 2,
                        -18, -2,  -38, 2, 62,  -2, -54, 2, -18, -2, -70, 2});

@@ -15,17 +15,6 @@ constexpr const char* kScatterNames[] = {"Scatter", "ScatterSum", "ScatterProd",
 constexpr const char* kScatterOpNames[] = {"scatter", "scatter_add", "scatter_prod", "scatter_max",
                                            "scatter_min"};
 
-int normalize_axis(const char* op, int axis, const array& a) {
-  const int nd = static_cast<int>(a.ndim());
-  if (axis < -nd || axis >= nd) {
-    std::ostringstream msg;
-    msg << "[" << op << "] Received invalid axis " << axis << " for array with " << nd
-        << " dimensions.";
-    throw std::invalid_argument(msg.str());
-  }
-  return axis < 0 ? axis + nd : axis;
-}
-
 void check_index_dtype(const char* op, const array& idx) {
   if (!issubdtype(idx.dtype(), integer)) {
     std::ostringstream msg;
@@ -51,7 +40,7 @@ std::vector<array> check_indices(const char* op, const array& a, const std::vect
   }
   std::vector<bool> seen(a.ndim(), false);
   for (auto& ax : axes) {
-    ax = normalize_axis(op, ax, a);
+    ax = detail::normalize_axis(op, ax, a);
     if (seen[ax]) {
       std::ostringstream msg;
       msg << "[" << op << "] Received duplicate axis " << ax << " in axes " << axes << ".";
@@ -171,7 +160,7 @@ array scatter_checked(ScatterOp op, const array& a, const std::vector<array>& in
 array scatter_axis_checked(ScatterOp op, const array& a, const array& indices, const array& values,
                            int axis, Stream s) {
   const char* name = detail::scatter_op_name(op, true);
-  int ax = normalize_axis(name, axis, a);
+  int ax = detail::normalize_axis(name, axis, a);
   check_index_dtype(name, indices);
   auto shape = along_axis_shape(name, a, indices, ax, false);
   if (values.ndim() > shape.size()) {
@@ -229,7 +218,7 @@ array gather(const array& a, const std::vector<array>& indices, const std::vecto
 
 array take(const array& a, const array& indices, int axis, StreamOrDevice s) {
   auto stream = to_stream(s);
-  int ax = normalize_axis("take", axis, a);
+  int ax = detail::normalize_axis("take", axis, a);
   check_index_dtype("take", indices);
   // A gather of slices one element thick along the axis, which then moves the index dims to
   // where the axis was.
@@ -265,7 +254,7 @@ array take(const array& a, int index, StreamOrDevice s) { return take(a, array(i
 
 array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s) {
   auto stream = to_stream(s);
-  int ax = normalize_axis("take_along_axis", axis, a);
+  int ax = detail::normalize_axis("take_along_axis", axis, a);
   check_index_dtype("take_along_axis", indices);
   auto shape = along_axis_shape("take_along_axis", a, indices, ax, true);
   Shape a_shape = shape;

@@ -124,10 +124,10 @@ array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevi
   if (identity) {
     return a;
   }
-  return array(
-      out_shape, a.dtype(),
-      std::make_shared<SliceView>(to_stream(s), std::move(start), std::move(stop), std::move(strides)),
-      {a});
+  return array(out_shape, a.dtype(),
+               std::make_shared<SliceView>(to_stream(s), std::move(start), std::move(stop),
+                                           std::move(strides)),
+               {a});
 }
 
 array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) {
@@ -476,19 +476,19 @@ std::pair<std::vector<array>, std::vector<int>> Broadcast::vmap(const std::vecto
 }
 
 std::vector<array> SliceView::vjp(const std::vector<array>& primals,
-                              const std::vector<array>& cotangents, const std::vector<int>&,
-                              const std::vector<array>&) {
+                                  const std::vector<array>& cotangents, const std::vector<int>&,
+                                  const std::vector<array>&) {
   auto& [start, stop, strides] = state_;
   return {detail::slice_update_normalized(zeros_like(primals[0], stream()), cotangents[0], start,
                                           stop, strides, stream())};
 }
 std::vector<array> SliceView::jvp(const std::vector<array>&, const std::vector<array>& tangents,
-                              const std::vector<int>&) {
+                                  const std::vector<int>&) {
   auto& [start, stop, strides] = state_;
   return {detail::slice_normalized(tangents[0], start, stop, strides, stream())};
 }
 std::pair<std::vector<array>, std::vector<int>> SliceView::vmap(const std::vector<array>& inputs,
-                                                            const std::vector<int>& axes) {
+                                                                const std::vector<int>& axes) {
   auto x = move_batch_axis(inputs[0], axes[0], 0, stream());
   auto [start, stop, strides] = state_;
   start.insert(start.begin(), 0);
@@ -725,5 +725,20 @@ std::pair<std::vector<array>, std::vector<int>> Concatenate::vmap(const std::vec
   }
   return {{concatenate(parts, std::get<0>(state_) + 1, stream())}, {0}};
 }
+
+namespace detail {
+
+int normalize_axis(const char* op, int axis, const array& a) {
+  const int nd = static_cast<int>(a.ndim());
+  if (axis < -nd || axis >= nd) {
+    std::ostringstream msg;
+    msg << "[" << op << "] Received invalid axis " << axis << " for array with " << nd
+        << " dimensions.";
+    throw std::invalid_argument(msg.str());
+  }
+  return axis < 0 ? axis + nd : axis;
+}
+
+}  // namespace detail
 
 }  // namespace mlx::core

@@ -140,4 +140,10 @@ class Concatenate : public PrimitiveWithParams<UnaryPrimitive, int> {
   MLX_TRANSFORM_RULES()
 };
 
+namespace detail {
+// An axis in [-ndim, ndim) as an index in [0, ndim); anything else is an invalid_argument
+// "[op] Received invalid axis ...".
+int normalize_axis(const char* op, int axis, const array& a);
+}  // namespace detail
+
 }  // namespace mlx::core

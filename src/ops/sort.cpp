@@ -14,17 +14,6 @@ namespace {
 
 constexpr const char* kSortNames[] = {"Sort", "ArgSort", "Partition", "ArgPartition"};
 
-int normalize_axis(const char* op, const array& a, int axis) {
-  const int nd = static_cast<int>(a.ndim());
-  if (axis < -nd || axis >= nd) {
-    std::ostringstream msg;
-    msg << "[" << op << "] Received invalid axis " << axis << " for array with " << nd
-        << " dimensions.";
-    throw std::invalid_argument(msg.str());
-  }
-  return axis < 0 ? axis + nd : axis;
-}
-
 array sort_node(const array& a, SortOp op, int axis, int kth, Stream s) {
   bool arg = op == SortOp::ArgSort || op == SortOp::ArgPartition;
   return array(a.shape(), arg ? uint32 : a.dtype(), std::make_shared<Sort>(s, op, axis, kth), {a});
@@ -53,7 +42,7 @@ array permute(const array& x, const array& idx, int axis, bool inverse, Stream s
 const char* Sort::name() const { return kSortNames[static_cast<int>(op())]; }
 
 array sort(const array& a, int axis, StreamOrDevice s) {
-  int ax = normalize_axis("sort", a, axis);
+  int ax = detail::normalize_axis("sort", axis, a);
   return sort_node(a, SortOp::Sort, ax, 0, to_stream(s));
 }
 array sort(const array& a, StreamOrDevice s) {
@@ -62,7 +51,7 @@ array sort(const array& a, StreamOrDevice s) {
 }
 
 array argsort(const array& a, int axis, StreamOrDevice s) {
-  int ax = normalize_axis("argsort", a, axis);
+  int ax = detail::normalize_axis("argsort", axis, a);
   return sort_node(a, SortOp::ArgSort, ax, 0, to_stream(s));
 }
 array argsort(const array& a, StreamOrDevice s) {
@@ -71,7 +60,7 @@ array argsort(const array& a, StreamOrDevice s) {
 }
 
 array partition(const array& a, int kth, int axis, StreamOrDevice s) {
-  int ax = normalize_axis("partition", a, axis);
+  int ax = detail::normalize_axis("partition", axis, a);
   int k = normalize_kth("partition", a, kth, ax);
   return sort_node(a, SortOp::Partition, ax, k, to_stream(s));
 }
@@ -81,7 +70,7 @@ array partition(const array& a, int kth, StreamOrDevice s) {
 }
 
 array argpartition(const array& a, int kth, int axis, StreamOrDevice s) {
-  int ax = normalize_axis("argpartition", a, axis);
+  int ax = detail::normalize_axis("argpartition", axis, a);
   int k = normalize_kth("argpartition", a, kth, ax);
   return sort_node(a, SortOp::ArgPartition, ax, k, to_stream(s));
 }
@@ -93,7 +82,7 @@ array argpartition(const array& a, int kth, StreamOrDevice s) {
 // The k largest along the axis: the smallest of them first, the others after it in no
 // particular order (the tail of a partition around the kth largest, as in MLX).
 array topk(const array& a, int k, int axis, StreamOrDevice s) {
-  int ax = normalize_axis("topk", a, axis);
+  int ax = detail::normalize_axis("topk", axis, a);
   int n = a.shape(ax);
   if (k < 0 || k > n) {
     std::ostringstream msg;
@@ -120,7 +109,7 @@ array median(const array& a, const std::vector<int>& axes, bool keepdims, Stream
   const int nd = static_cast<int>(a.ndim());
   std::vector<bool> reduced(nd, false);
   for (int ax : axes) {
-    int v = normalize_axis("median", a, ax);
+    int v = detail::normalize_axis("median", ax, a);
     if (reduced[v]) {
       std::ostringstream msg;
       msg << "[median] Received duplicate axis " << v << " in axes " << axes << " for array with "
