@@ -168,7 +168,6 @@ TEST(Transforms, JvpOfVjp) {
 // ---- every foundation op through the harness ----
 
 namespace {
-array x23() { return check::uniform({2, 3}, -1, 1, 1); }
 array x234() { return check::uniform({2, 3, 4}, -1, 1, 2); }
 array pos(const Shape& s, unsigned seed) { return check::uniform(s, 0.5, 2.0, seed); }
 }  // namespace
