@@ -100,8 +100,11 @@ int main(int argc, char** argv) {
   {
     auto x = ramp({32, 64, 64, 64});
     auto w = ramp({64, 3, 3, 64});
-    std::printf("W6_conv2d_f32_32x64x64x64 %.3f\n",
-                median_ms([&] { return mx::conv2d(x, w, {1, 1}, {1, 1}); }, 5));
+    std::printf("W6_conv2d_f32_32x64x64x64 %.3f\n", median_ms(
+                                                        [&] {
+                                                          return mx::conv2d(x, w, {1, 1}, {1, 1});
+                                                        },
+                                                        5));
   }
 
   // W12: take of 2^20 random indices from 2^24 float32 (issue 6, gather): the top 24 bits of
