@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
     return mx::array(0.5f) * x * (mx::array(1.0f) + mx::tanh(inner));
   };
   std::printf("W2_gelu_f32_2^24 %.3f\n", median_ms([&] { return gelu(a); }, 10));
+  // [W2c spot] W2c: the same GELU through compile (issue 7, fusion).
+  // [W7 spot] W7: 1,000 chained adds on 16-element float32 arrays, then one eval (issue 7).
   std::printf("W4_softmax_f32_4096x4096 %.3f\n", median_ms([&] { return mx::softmax(m, -1); }, 10));
   // W10: the same pseudo-random values as compare.py (Knuth's multiplicative hash of the index).
   auto keys =
@@ -145,5 +147,7 @@ int main(int argc, char** argv) {
       20);
   std::printf("MLP_forward_ms %.3f\n", fwd);
   std::printf("MLP_value_and_grad_ms %.3f\n", both);
+  // [train spot] A training step (MLP 784-512-512-10 forward, value_and_grad, Adam written with
+  // ops), compiled and not (issue 7).
   return 0;
 }

@@ -93,6 +93,7 @@ def workloads(lib):
         out["W11_transpose_copy_f32_4096x4096"] = median_ms(lambda: np.ascontiguousarray(m.T), 10)
     else:
         out["W2_gelu_f32_2^24"] = median_ms(lambda: gelu(torch.tanh, a), 10)
+        # [W7 spot] W7 in PyTorch eager (issue 7).
         out["W4_softmax_f32_4096x4096"] = median_ms(lambda: torch.softmax(m, -1), 10)
         v = torch.from_numpy(hashed_f32(1 << 22))
         out["W10_sort_f32_2^22"] = median_ms(lambda: torch.sort(v), 10)
@@ -211,6 +212,8 @@ def main():
         print(f"{'  torch channels_last':28} {o:9.3f} {'':9} {t:9.3f} {'':9} {t / o:8.2f}x")
 
 
+    # [W2c spot] W2c against our uncompiled W2 and the copy bandwidth (issue 7).
+    # [train spot] the compiled training step against the uncompiled one (issue 7).
     fwd, both = med(ours, "MLP_forward_ms"), med(ours, "MLP_value_and_grad_ms")
     print(f"MLP 3 layers: forward {fwd:.3f} ms, value_and_grad {both:.3f} ms ({both / fwd:.2f}x forward)")
 

@@ -103,4 +103,35 @@ std::function<std::vector<array>(const std::vector<array>&)> vmap(
     const std::function<std::vector<array>(const std::vector<array>&)>& fun,
     const std::vector<int>& in_axes = {}, const std::vector<int>& out_axes = {});
 
+// The rules of a custom function (MLX's argument orders): vjp(primals, cotangents, outputs),
+// jvp(primals, tangents, argnums), vmap(inputs, axes) -> (outputs, output axes).
+using CustomVJPFunction = std::function<std::vector<array>(
+    const std::vector<array>&, const std::vector<array>&, const std::vector<array>&)>;
+using CustomJVPFunction = std::function<std::vector<array>(
+    const std::vector<array>&, const std::vector<array>&, const std::vector<int>&)>;
+using CustomVMapFunction = std::function<std::pair<std::vector<array>, std::vector<int>>(
+    const std::vector<array>&, const std::vector<int>&)>;
+
+/**
+ * A function that computes what `fun` computes but is transformed by the given rules: vjp and
+ * grad use `fun_vjp`, jvp uses `fun_jvp`, vmap uses `fun_vmap`. A rule left out falls back to
+ * transforming `fun` itself.
+ */
+std::function<std::vector<array>(const std::vector<array>&)> custom_function(
+    std::function<std::vector<array>(const std::vector<array>&)> fun,
+    std::optional<CustomVJPFunction> fun_vjp = std::nullopt,
+    std::optional<CustomJVPFunction> fun_jvp = std::nullopt,
+    std::optional<CustomVMapFunction> fun_vmap = std::nullopt);
+
+/** custom_function with a vjp rule only. */
+std::function<std::vector<array>(const std::vector<array>&)> custom_vjp(
+    std::function<std::vector<array>(const std::vector<array>&)> fun, CustomVJPFunction fun_vjp);
+
+/**
+ * A function that computes what `fun` computes but keeps none of its intermediates for the
+ * backward pass: vjp recomputes them from the inputs (less memory, more compute).
+ */
+std::function<std::vector<array>(const std::vector<array>&)> checkpoint(
+    std::function<std::vector<array>(const std::vector<array>&)> fun);
+
 }  // namespace mlx::core
