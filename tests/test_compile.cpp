@@ -318,6 +318,22 @@ TEST(CompileShapeless, ShapeDependentTracesRetrace) {
   expect_array<float>(g({array({1.0f, 2.0f, 3.0f})})[0], {3}, float32, {3.0f, 5.0f, 7.0f});
 }
 
+TEST(CompileShapeless, PrimitivesWithoutShapeRulesRetrace) {
+  int traces = 0;
+  auto f = compile(
+      [&traces](const std::vector<array>& in) {
+        ++traces;
+        return std::vector<array>{exp(transpose(in[0]))};
+      },
+      true);
+  for (auto [m, n] : std::vector<std::pair<int, int>>{{2, 3}, {3, 4}, {4, 5}, {3, 4}}) {
+    auto x = iota({m, n}, float32);
+    expect_close(f({x})[0], exp(transpose(x)));
+  }
+  // The second shape confirms the graph; Transpose cannot infer shapes, so the third is traced.
+  EXPECT_EQ(traces, 3);
+}
+
 TEST(CompileShapeless, MatmulAndReductionsKeepingDims) {
   auto fn = [](const std::vector<array>& in) {
     auto h = matmul(in[0], in[1]);
@@ -352,6 +368,19 @@ TEST(CompileSimplify, MergesCommonSubexpressionsAndConstants) {
   })({x});
   expect_close(two[0], sin(x));
   expect_close(two[1], sin(x));
+}
+
+TEST(CompileSimplify, MergesMultiOutputNodes) {
+  ModeGuard mode(CompileMode::no_fuse);
+  auto fn = [](const std::vector<array>& in) {
+    auto a = divmod(in[0], in[1]);
+    auto b = divmod(in[0], in[1]);
+    return std::vector<array>{a[0] + b[0], a[1] * b[1]};
+  };
+  auto out = compile(fn)({array({7, 9}), array({2, 4})});
+  EXPECT_EQ(count_nodes(out), 3);  // one divmod, the add and the multiply
+  expect_array<int>(out[0], {2}, int32, {6, 4});
+  expect_array<int>(out[1], {2}, int32, {1, 1});
 }
 
 TEST(CompileSimplify, NoSimplifyKeepsEveryNode) {

@@ -64,6 +64,18 @@ struct Trace {
   std::vector<array> tape;
 };
 
+// Calls f on each output of the node's primitive (no copies for the common single output).
+template <typename F>
+void for_each_output(const array& node, F&& f) {
+  if (node.siblings().empty()) {
+    f(node);
+  } else {
+    for (auto& o : node.outputs()) {
+      f(o);
+    }
+  }
+}
+
 // Post-order depth-first search without recursion (a 100,000-op chain is an ordinary graph).
 // It goes through every node still to be computed, also those that do not depend on the
 // inputs, so that simplification sees them; compile_split_constants takes those out after.
@@ -93,11 +105,8 @@ std::vector<array> compile_dfs(const std::vector<array>& inputs,
       }
       array node = std::move(a);
       stack.pop_back();
-      auto outs = node.outputs();
-      for (auto& o : outs) {
-        visited.insert(o.id());
-      }
-      tape.push_back(std::move(outs[0]));
+      for_each_output(node, [&](const array& o) { visited.insert(o.id()); });
+      tape.push_back(node.sibling_position() == 0 ? std::move(node) : node.outputs()[0]);
     }
   }
   return tape;
@@ -117,9 +126,7 @@ void compile_split_constants(Trace& t) {
       dep |= depends.count(in.id()) > 0;
     }
     if (dep) {
-      for (auto& o : node.outputs()) {
-        depends.insert(o.id());
-      }
+      for_each_output(node, [&](const array& o) { depends.insert(o.id()); });
       kept.push_back(node);
     }
   }
@@ -154,14 +161,14 @@ void replace_inputs(array& node, const std::unordered_map<std::uintptr_t, array>
   if (replaced.empty()) {
     return;
   }
-  for (auto& o : node.outputs()) {
+  for_each_output(node, [&](array o) {
     for (auto& in : o.inputs()) {
       auto r = replaced.find(in.id());
       if (r != replaced.end()) {
         in = r->second;
       }
     }
-  }
+  });
 }
 
 bool same_node(const array& a, const array& b) {
@@ -218,7 +225,7 @@ void compile_simplify(Trace& t) {
     inputs.insert(in.id());
   }
 
-  std::unordered_map<size_t, std::vector<array>> seen;
+  std::unordered_multimap<size_t, array> seen;
   std::vector<array> kept;
   kept.reserve(t.tape.size());
   for (auto& node : t.tape) {
@@ -232,9 +239,9 @@ void compile_simplify(Trace& t) {
     for (auto& in : node.inputs()) {
       h = params::combine(h, std::hash<std::uintptr_t>{}(in.id()));
     }
-    auto& bucket = seen[h];
     bool merged = false;
-    for (auto& other : bucket) {
+    for (auto [it, end] = seen.equal_range(h); it != end; ++it) {
+      auto& other = it->second;
       if (same_node(node, other)) {
         auto a = node.outputs();
         auto b = other.outputs();
@@ -246,7 +253,7 @@ void compile_simplify(Trace& t) {
       }
     }
     if (!merged) {
-      bucket.push_back(node);
+      seen.emplace(h, node);
       kept.push_back(node);
     }
   }
@@ -270,11 +277,8 @@ void drop_dead(Trace& t) {
   }
   std::vector<array> kept;
   for (auto it = t.tape.rbegin(); it != t.tape.rend(); ++it) {
-    auto outs = it->outputs();
     bool used = false;
-    for (auto& o : outs) {
-      used |= live.count(o.id()) > 0;
-    }
+    for_each_output(*it, [&](const array& o) { used |= live.count(o.id()) > 0; });
     if (!used) {
       continue;
     }
@@ -295,9 +299,7 @@ Program make_program(const Trace& t) {
   }
   std::unordered_set<std::uintptr_t> produced;
   for (auto& node : t.tape) {
-    for (auto& o : node.outputs()) {
-      produced.insert(o.id());
-    }
+    for_each_output(node, [&](const array& o) { produced.insert(o.id()); });
   }
   auto add_constant = [&](const array& a) {
     if (slot.count(a.id()) || produced.count(a.id())) {
@@ -325,11 +327,11 @@ Program make_program(const Trace& t) {
     for (auto& in : node.inputs()) {
       n.inputs.push_back(slot.at(in.id()));
     }
-    for (auto& o : node.outputs()) {
+    for_each_output(node, [&](const array& o) {
       slot.emplace(o.id(), next++);
       n.shapes.push_back(o.shape());
       n.dtypes.push_back(o.dtype());
-    }
+    });
     p.nodes.push_back(std::move(n));
   }
   p.num_slots = next;
