@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ops/compare.h"
+#include "ops/compiled.h"
 #include "ops/conv.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
