@@ -98,12 +98,44 @@ void fill_tile(void* dst, const void* value, size_t itemsize, size_t n) {
   }
 }
 
+// Outputs this small run as one tile on the calling thread with the scratch on the stack: at
+// these sizes the op's overhead, not its arithmetic, is what costs.
+constexpr size_t kSmallTotal = 256;
+constexpr size_t kSmallInputs = 4;
+
+// True when it ran: every input is contiguous or a scalar and there are few of them.
+bool run_small(const std::vector<array>& inputs, array& out, const TileBody& body) {
+  size_t total = out.size();
+  size_t n_in = inputs.size();
+  if (total > kSmallTotal || n_in > kSmallInputs) {
+    return false;
+  }
+  const void* ptrs[kSmallInputs];
+  alignas(64) uint64_t scratch[kSmallInputs][kSmallTotal];
+  for (size_t k = 0; k < n_in; ++k) {
+    auto& in = inputs[k];
+    switch (access_of(in)) {
+      case Access::flat:
+        ptrs[k] = in.data<void>();
+        break;
+      case Access::scalar:
+        fill_tile(scratch[k], in.data<void>(), in.itemsize(), total);
+        ptrs[k] = scratch[k];
+        break;
+      case Access::strided:
+        return false;
+    }
+  }
+  body(ptrs, out.data<void>(), total);
+  return true;
+}
+
 }  // namespace
 
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
                    size_t max_tile) {
   size_t total = out.size();
-  if (total == 0) {
+  if (total == 0 || run_small(inputs, out, body)) {
     return;
   }
   size_t n_in = inputs.size();
