@@ -6,6 +6,7 @@
 #include "ops/compare.h"
 #include "ops/conv.h"
 #include "ops/creation.h"
+#include "ops/custom.h"
 #include "ops/elementwise.h"
 #include "ops/gather.h"
 #include "ops/gradient.h"
