@@ -203,6 +203,27 @@ TEST(CustomVJP, UnbatchedInputUnderVmapSumsTheBatch) {
   expect_array<float>(g[1], {2}, float32, {9.0f, 12.0f});
 }
 
+TEST(CustomVJP, OutputNotDependingOnTheBatchUnderVmap) {
+  // Output 1 depends on the unbatched w only: vmap repeats it, and its cotangents sum the batch.
+  auto f = custom_vjp(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{in[0] * in[1], in[1] * 2.0f};
+      },
+      [](const std::vector<array>& p, const std::vector<array>& c, const std::vector<array>&) {
+        return std::vector<array>{c[0] * p[1], c[0] * p[0] + c[1] * 2.0f};
+      });
+  auto xs = array({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, {3, 2});
+  auto w = array({0.5f, -1.0f});
+  auto outs = vmap(f, {0, -1})({xs, w});
+  expect_array<float>(outs[1], {3, 2}, float32, {1.0f, -2.0f, 1.0f, -2.0f, 1.0f, -2.0f});
+  auto loss = [&](const std::vector<array>& in) {
+    auto o = vmap(f, {0, -1})(in);
+    return sum(o[0]) + sum(o[1]);
+  };
+  auto g = grad(loss, 1)({xs, w});
+  expect_array<float>(g[0], {2}, float32, {9.0f + 6.0f, 12.0f + 6.0f});
+}
+
 TEST(CustomJVP, RuleIsUsedAndVjpFallsBack) {
   std::vector<int> seen_argnums;
   size_t seen_tangents = 0;
@@ -360,6 +381,15 @@ TEST(CustomFunction, Errors) {
   EXPECT_INVALID(vmap(bad_vmap)({array({1.0f, 2.0f, 3.0f, 4.0f}, {2, 2})}),
                  "[custom_function] The vmap rule returned output 0 of shape (2,2) batched along "
                  "axis 2, but the function's output has shape (2) and the batch size is 2.");
+  auto two_outputs = custom_function(
+      [](const std::vector<array>& in) { return std::vector<array>{in[0] * 2.0f}; }, std::nullopt,
+      std::nullopt,
+      [](const std::vector<array>& in, const std::vector<int>&) {
+        return std::make_pair(std::vector<array>{in[0], in[0]}, std::vector<int>{0, 0});
+      });
+  EXPECT_INVALID(vmap(two_outputs)({array({1.0f, 2.0f, 3.0f, 4.0f}, {2, 2})}),
+                 "[custom_function] The vmap rule returned 2 outputs and 2 output axes for a "
+                 "function of 1 outputs.");
   auto empty = custom_vjp([](const std::vector<array>&) { return std::vector<array>{}; },
                           [](const std::vector<array>& p, const std::vector<array>&,
                              const std::vector<array>&) { return p; });
