@@ -7,6 +7,7 @@
 #include "ops/compiled.h"
 #include "ops/conv.h"
 #include "ops/creation.h"
+#include "ops/custom.h"
 #include "ops/elementwise.h"
 #include "ops/gather.h"
 #include "ops/gradient.h"
