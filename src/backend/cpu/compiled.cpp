@@ -185,14 +185,17 @@ array broadcast_view(const array& in, const Shape& shape) {
   return view;
 }
 
-// The calling thread's scratch tiles (a kernel runs one region at a time per thread).
+// The calling thread's scratch tiles (a kernel runs one region at a time per thread), aligned
+// to cache lines so that no vector access straddles two.
 char* scratch_space(size_t num_tiles) {
-  thread_local std::vector<uint64_t> space;
-  size_t words = num_tiles * kScratchBytes / sizeof(uint64_t);
-  if (space.size() < words) {
-    space.resize(words);
+  constexpr size_t kAlign = 64;
+  thread_local std::vector<char> space;
+  size_t bytes = num_tiles * kScratchBytes + kAlign;
+  if (space.size() < bytes) {
+    space.resize(bytes);
   }
-  return reinterpret_cast<char*>(space.data());
+  auto addr = reinterpret_cast<uintptr_t>(space.data());
+  return space.data() + (kAlign - addr % kAlign) % kAlign;
 }
 
 }  // namespace

@@ -162,16 +162,20 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
     // Scratch: one tile per input that is not passed through directly.
     size_t n_tile = std::min(tile, end - begin);
     std::vector<uint64_t> scratch;
+    uint64_t* tiles = nullptr;
     std::vector<const void*> ptrs(n_in);
     std::vector<void*> bufs(n_in, nullptr);
     std::vector<std::optional<StridedCursor>> cursors(n_in);
     if (any_strided || any_scalar) {
-      scratch.resize(n_in * n_tile);
+      // Cache-line aligned, so that no vector access straddles two lines.
+      scratch.resize(n_in * n_tile + 8);
+      auto misalign = reinterpret_cast<uintptr_t>(scratch.data()) % 64;
+      tiles = scratch.data() + (64 - misalign) % 64 / sizeof(uint64_t);
     }
     for (size_t k = 0; k < n_in; ++k) {
       auto& in = inputs[k];
       if (access[k] != Access::flat) {
-        bufs[k] = scratch.data() + k * n_tile;
+        bufs[k] = tiles + k * n_tile;
       }
       if (access[k] == Access::scalar) {
         fill_tile(bufs[k], in.data<void>(), in.itemsize(), n_tile);
