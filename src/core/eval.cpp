@@ -15,6 +15,7 @@
 #include "mlx/memory.h"
 #include "mlx/primitives.h"
 #include "mlx/transforms.h"
+#include "mlx/transforms_impl.h"
 
 namespace mlx::core {
 
@@ -235,11 +236,24 @@ void eval_impl(std::vector<array> outputs, bool async) {
   }
 }
 
+// A transformation other than grad traces on placeholders that have no values to compute.
+void check_not_tracing() {
+  if (detail::InTracing::in_non_grad_tracing()) {
+    throw std::invalid_argument(
+        "[eval] Attempting to eval an array during function transformations like compile or "
+        "vmap is not allowed.");
+  }
+}
+
 }  // namespace
 
-void eval(std::vector<array> outputs) { eval_impl(std::move(outputs), /* async = */ false); }
+void eval(std::vector<array> outputs) {
+  check_not_tracing();
+  eval_impl(std::move(outputs), /* async = */ false);
+}
 
 void async_eval(std::vector<array> outputs) {
+  check_not_tracing();
   for (auto& out : outputs) {
     if (out.is_tracer()) {
       throw std::invalid_argument("[async_eval] Not allowed inside a graph transformation.");
