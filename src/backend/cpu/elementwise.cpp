@@ -104,10 +104,11 @@ constexpr size_t kSmallTotal = 256;
 constexpr size_t kSmallInputs = 4;
 
 // True when it ran: every input is contiguous or a scalar and there are few of them.
-bool run_small(const std::vector<array>& inputs, array& out, const TileBody& body) {
+bool run_small(const std::vector<array>& inputs, array& out, const TileBody& body,
+               size_t max_tile) {
   size_t total = out.size();
   size_t n_in = inputs.size();
-  if (total > kSmallTotal || n_in > kSmallInputs) {
+  if (total > std::min(kSmallTotal, max_tile) || n_in > kSmallInputs) {
     return false;
   }
   const void* ptrs[kSmallInputs];
@@ -135,7 +136,7 @@ bool run_small(const std::vector<array>& inputs, array& out, const TileBody& bod
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
                    size_t max_tile) {
   size_t total = out.size();
-  if (total == 0 || run_small(inputs, out, body)) {
+  if (total == 0 || run_small(inputs, out, body, max_tile)) {
     return;
   }
   size_t n_in = inputs.size();
