@@ -9,8 +9,8 @@
 // serves both; the bias part is added at the end from the groups' sums of x.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/quantized_simd.cpp"
-#include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/cache_control.h>
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <algorithm>
@@ -28,14 +28,33 @@ struct QDotPlan {
   size_t row_words;
   size_t groups;  // per row
   size_t nvec;    // vectors per row
-  size_t block;   // consecutive vectors that share one load of scales
-  size_t gpv;     // groups per vector; 0 when a group spans `block` vectors
-  int wpg_log2;   // log2 of the words per group
+  size_t wpg;     // words per group
 };
 
+// Adds code t of every word of the kR rows' vectors v, times x (kPerWord vectors at cx), into
+// acc: two accumulators per row, by step parity.
+template <int kBits, size_t kR, class DF, class VU>
+HWY_INLINE void QDotAccumulate(DF df, const VU* masks, const VU* v, const float* cx,
+                               hn::Vec<DF> (*acc)[2]) {
+  constexpr size_t kPerWord = 32 / kBits;
+  const hn::RebindToSigned<DF> di;
+  const size_t lanes = hn::Lanes(df);
+  for (size_t t = 0; t < kPerWord; ++t) {
+    const auto xv = hn::LoadU(df, cx + t * lanes);
+    for (size_t i = 0; i < kR; ++i) {
+      // The top code is shifted down: in place it would be negative as int32.
+      const auto bits =
+          t + 1 < kPerWord ? hn::And(v[i], masks[t]) : hn::ShiftRight<kBits*(kPerWord - 1)>(v[i]);
+      acc[i][t % 2] = hn::MulAdd(hn::ConvertTo(df, hn::BitCast(di, bits)), xv, acc[i][t % 2]);
+    }
+  }
+}
+
 // out[i] = row i's dot product with x, for kR consecutive rows (w, scales and biases at the
-// first) and one row of x (its group sums at xs).
-template <int kBits, size_t kCap, size_t kR, class VU>
+// first) and one row of x (its group sums at xs); with `prefetch`, the kR rows after them are
+// fetched meanwhile. kSpan: a vector spans lanes / wpg groups (else a group spans wpg / lanes
+// vectors).
+template <int kBits, size_t kCap, size_t kR, bool kSpan, class VU>
 HWY_INLINE void QDotRows(const VU* masks, const QDotPlan& p, const uint32_t* w, const float* scales,
                          const float* biases, const float* x, const float* xs, bool prefetch,
                          float* out) {
@@ -45,64 +64,74 @@ HWY_INLINE void QDotRows(const VU* masks, const QDotPlan& p, const uint32_t* w, 
   const hn::RebindToUnsigned<decltype(df)> du;
   using VF = hn::Vec<decltype(df)>;
   const size_t lanes = hn::Lanes(df);
-  // Lane j of the block's vector i belongs to the block's group i * gpv + j / wpg.
-  const auto first_idx = p.gpv ? hn::ShiftRightSame(hn::Iota(di, 0), p.wpg_log2) : hn::Zero(di);
-  const auto step = hn::Set(di, static_cast<int32_t>(p.gpv));
-  VF total[kR];
-  for (auto& t : total) t = hn::Zero(df);
-  for (size_t c0 = 0; c0 < p.nvec; c0 += p.block) {
-    VF sv[kR];
+  if (prefetch) {
+    // The next rows' scales and biases, a cache line at a time (their words: below).
     for (size_t i = 0; i < kR; ++i) {
-      const float* s = scales + i * p.groups;
-      if (!p.gpv) {
-        sv[i] = hn::Set(df, s[c0 / p.block]);
-        continue;
-      }
-      const size_t g0 = c0 * p.gpv;
-      const size_t n = std::min(lanes, p.groups - g0);
-      if (n == lanes) {
-        sv[i] = hn::LoadU(df, s + g0);
-      } else {
-        // The row's last scales: never read past them (the buffer may end there).
-        HWY_ALIGN float buf[kCap] = {};
-        std::memcpy(buf, s + g0, n * sizeof(float));
-        sv[i] = hn::Load(df, buf);
-      }
-    }
-    if (prefetch) {
-      for (size_t i = 0; i < kR; ++i) {
-        const size_t g = c0 * p.gpv + (p.gpv ? 0 : c0 / p.block);
+      for (size_t g = 0; g < p.groups; g += 64 / sizeof(float)) {
         hwy::Prefetch(scales + (kR + i) * p.groups + g);
         if (biases) hwy::Prefetch(biases + (kR + i) * p.groups + g);
       }
     }
-    auto idx = first_idx;
-    const size_t c1 = std::min(p.nvec, c0 + p.block);
-    for (size_t c = c0; c < c1; ++c) {
-      const float* cx = x + c * lanes * kPerWord;
-      VU v[kR];
-      for (size_t i = 0; i < kR; ++i) v[i] = hn::LoadU(du, w + i * p.row_words + c * lanes);
-      if (prefetch) {
-        for (size_t i = 0; i < kR; ++i) {
-          hwy::Prefetch(w + (kR + i) * p.row_words + c * lanes);
+  }
+  auto load = [&](size_t c, VU* v) {
+    for (size_t i = 0; i < kR; ++i) v[i] = hn::LoadU(du, w + i * p.row_words + c * lanes);
+    if (prefetch) {
+      for (size_t i = 0; i < kR; ++i) hwy::Prefetch(w + (kR + i) * p.row_words + c * lanes);
+    }
+  };
+  VF total[kR];
+  for (auto& t : total) t = hn::Zero(df);
+  if constexpr (kSpan) {
+    // A block of wpg vectors covers `lanes` groups, whose scales are loaded once; lane j of the
+    // block's vector b belongs to its group b * lanes / wpg + j / wpg.
+    const size_t gpv = lanes / p.wpg;
+    int wpg_log2 = 0;
+    while ((size_t(1) << wpg_log2) < p.wpg) ++wpg_log2;
+    const auto first_idx = hn::ShiftRightSame(hn::Iota(di, 0), wpg_log2);
+    const auto step = hn::Set(di, static_cast<int32_t>(gpv));
+    for (size_t c0 = 0, g0 = 0; c0 < p.nvec; c0 += p.wpg, g0 += lanes) {
+      VF sv[kR];
+      const size_t n = std::min(lanes, p.groups - g0);
+      for (size_t i = 0; i < kR; ++i) {
+        const float* s = scales + i * p.groups + g0;
+        if (n == lanes) {
+          sv[i] = hn::LoadU(df, s);
+        } else {
+          // The row's last scales: never read past them (the buffer may end there).
+          HWY_ALIGN float buf[kCap] = {};
+          std::memcpy(buf, s, n * sizeof(float));
+          sv[i] = hn::Load(df, buf);
         }
       }
-      VF acc[kR][2];
-      for (size_t t = 0; t < kPerWord; ++t) {
-        const VF xv = hn::LoadU(df, cx + t * lanes);
+      auto idx = first_idx;
+      const size_t c1 = std::min(p.nvec, c0 + p.wpg);
+      for (size_t c = c0; c < c1; ++c) {
+        VU v[kR];
+        load(c, v);
+        VF acc[kR][2];
+        for (auto& a : acc) a[0] = a[1] = hn::Zero(df);
+        QDotAccumulate<kBits, kR>(df, masks, v, x + c * lanes * kPerWord, acc);
         for (size_t i = 0; i < kR; ++i) {
-          // The top code is shifted down: in place it would be negative as int32.
-          const auto bits = t + 1 < kPerWord ? hn::And(v[i], masks[t])
-                                             : hn::ShiftRight<kBits*(kPerWord - 1)>(v[i]);
-          const VF code = hn::ConvertTo(df, hn::BitCast(di, bits));
-          acc[i][t % 2] = t < 2 ? hn::Mul(code, xv) : hn::MulAdd(code, xv, acc[i][t % 2]);
+          const VF scale = hn::TableLookupLanes(sv[i], hn::IndicesFromVec(df, idx));
+          total[i] = hn::MulAdd(scale, hn::Add(acc[i][0], acc[i][1]), total[i]);
         }
+        idx = hn::Add(idx, step);
+      }
+    }
+  } else {
+    const size_t vpg = p.wpg / lanes;
+    for (size_t g = 0, c = 0; g < p.groups; ++g) {
+      VF acc[kR][2];
+      for (auto& a : acc) a[0] = a[1] = hn::Zero(df);
+      for (size_t c1 = c + vpg; c < c1; ++c) {
+        VU v[kR];
+        load(c, v);
+        QDotAccumulate<kBits, kR>(df, masks, v, x + c * lanes * kPerWord, acc);
       }
       for (size_t i = 0; i < kR; ++i) {
-        const VF scale = p.gpv ? hn::TableLookupLanes(sv[i], hn::IndicesFromVec(df, idx)) : sv[i];
+        const VF scale = hn::Set(df, scales[i * p.groups + g]);
         total[i] = hn::MulAdd(scale, hn::Add(acc[i][0], acc[i][1]), total[i]);
       }
-      idx = hn::Add(idx, step);
     }
   }
   for (size_t i = 0; i < kR; ++i) {
@@ -126,23 +155,18 @@ HWY_INLINE void QDotRows(const VU* masks, const QDotPlan& p, const uint32_t* w, 
   }
 }
 
-template <int kBits, size_t kCap>
-void QDot(const uint32_t* w, size_t row_words, const float* scales, const float* biases,
-          size_t rows, const float* xp, const float* xsum, size_t nx, size_t group_size, float* out,
-          size_t ldo) {
+template <int kBits, size_t kCap, bool kSpan>
+void QDotSpan(const uint32_t* w, size_t row_words, const float* scales, const float* biases,
+              size_t rows, const float* xp, const float* xsum, size_t nx, size_t group_size,
+              float* out, size_t ldo) {
   constexpr size_t kPerWord = 32 / kBits;
   const hn::CappedTag<float, kCap> df;
   const hn::RebindToUnsigned<decltype(df)> du;
-  const size_t lanes = hn::Lanes(df);
-  const size_t wpg = group_size * kBits / 32;
   QDotPlan p;
   p.row_words = row_words;
-  p.groups = row_words / wpg;
-  p.nvec = row_words / lanes;
-  p.block = wpg >= lanes ? wpg / lanes : wpg;
-  p.gpv = wpg >= lanes ? 0 : lanes / wpg;
-  p.wpg_log2 = 0;
-  while ((size_t(1) << p.wpg_log2) < wpg) ++p.wpg_log2;
+  p.wpg = group_size * kBits / 32;
+  p.groups = row_words / p.wpg;
+  p.nvec = row_words / hn::Lanes(df);
   // Code t of each word, left in place (code << bits * t): x comes scaled by 2^(-bits * t).
   hn::Vec<decltype(du)> masks[kPerWord];
   for (size_t t = 0; t < kPerWord; ++t) {
@@ -153,20 +177,30 @@ void QDot(const uint32_t* w, size_t row_words, const float* scales, const float*
   for (; r + 2 <= rows; r += 2) {
     for (size_t m = 0; m < nx; ++m) {
       float o[2];
-      QDotRows<kBits, kCap, 2>(masks, p, w + r * row_words, scales + r * p.groups,
-                               biases ? biases + r * p.groups : nullptr, xp + m * k,
-                               xsum + m * p.groups, m == 0 && r + 4 <= rows, o);
+      QDotRows<kBits, kCap, 2, kSpan>(masks, p, w + r * row_words, scales + r * p.groups,
+                                      biases ? biases + r * p.groups : nullptr, xp + m * k,
+                                      xsum + m * p.groups, m == 0 && r + 4 <= rows, o);
       out[m * ldo + r] = o[0];
       out[m * ldo + r + 1] = o[1];
     }
   }
   for (; r < rows; ++r) {
     for (size_t m = 0; m < nx; ++m) {
-      QDotRows<kBits, kCap, 1>(masks, p, w + r * row_words, scales + r * p.groups,
-                               biases ? biases + r * p.groups : nullptr, xp + m * k,
-                               xsum + m * p.groups, false, out + m * ldo + r);
+      QDotRows<kBits, kCap, 1, kSpan>(masks, p, w + r * row_words, scales + r * p.groups,
+                                      biases ? biases + r * p.groups : nullptr, xp + m * k,
+                                      xsum + m * p.groups, false, out + m * ldo + r);
     }
   }
+}
+
+template <int kBits, size_t kCap>
+void QDot(const uint32_t* w, size_t row_words, const float* scales, const float* biases,
+          size_t rows, const float* xp, const float* xsum, size_t nx, size_t group_size, float* out,
+          size_t ldo) {
+  const hn::CappedTag<float, kCap> df;
+  auto fn = group_size * kBits / 32 < hn::Lanes(df) ? QDotSpan<kBits, kCap, true>
+                                                    : QDotSpan<kBits, kCap, false>;
+  fn(w, row_words, scales, biases, rows, xp, xsum, nx, group_size, out, ldo);
 }
 
 QDotKernel QDotSimdKernel(int bits, size_t row_words) {
