@@ -6,7 +6,9 @@
 // A vector may span several groups (16 words of 4-bit codes are two groups of 64): its lanes are
 // summed over the steps, then multiplied by each lane's own group scale, picked from a vector of
 // the row's scales by a lane permutation. Two rows go together so that each x vector loaded
-// serves both; the bias part is added at the end from the groups' sums of x.
+// serves both, and the two rows after them are prefetched meanwhile (one core alone cannot keep
+// enough cache misses in flight to stream from L3 or memory at the decode rate); the bias part
+// is added at the end from the groups' sums of x.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/quantized_simd.cpp"
 #include <hwy/cache_control.h>
