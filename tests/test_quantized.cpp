@@ -370,6 +370,36 @@ TEST(Quantized, MatmulDecodeShape) {
                reference_qmm(x, q[0], q[1], q[2], true, 64, 4), 1e-5);
 }
 
+TEST(Quantized, MatmulDecodeVectorWidths) {
+  // The decode kernel's vectors (16, 8 or 4 words, whichever tiles a row) span several groups
+  // or a part of one, for every width it serves; the row counts are odd (rows go in pairs) and
+  // K covers rows whose last vector of scales is partial. A row's result depends neither on
+  // its neighbours nor on the other rows of x.
+  for (int bits : {2, 4, 8}) {
+    for (int gs : {32, 64, 128}) {
+      for (int groups : {1, 3, 5, 20}) {
+        int k = groups * gs;
+        SCOPED_TRACE("bits " + std::to_string(bits) + " group " + std::to_string(gs) + " K " +
+                     std::to_string(k));
+        auto w = uniform({7, k}, bits + gs + k);
+        auto q = quantize(w, gs, bits);
+        auto x = uniform({5, k}, k + 1);
+        auto out = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits);
+        EXPECT_EQ(out.shape(), (Shape{5, 7}));
+        expect_close(out, reference_qmm(x, q[0], q[1], q[2], true, gs, bits), 1e-5);
+        auto x1 = slice(x, {2, 0}, {3, k});
+        auto first = [&](const array& a) { return slice(a, {0, 0}, {6, a.shape(1)}); };
+        auto part = quantized_matmul(x1, first(q[0]), first(q[1]), first(q[2]), true, gs, bits);
+        EXPECT_EQ(values<float>(part), values<float>(slice(out, {2, 0}, {3, 6})));
+        // x read through strides: the same bits.
+        auto xt = transpose(transpose(x) + array(0.0f));
+        EXPECT_EQ(values<float>(quantized_matmul(xt, q[0], q[1], q[2], true, gs, bits)),
+                  values<float>(out));
+      }
+    }
+  }
+}
+
 TEST(Quantized, MatmulDerivativesAndVmap) {
   auto w = uniform({24, 64}, 61);
   auto q = quantize(w, 32, 4);

@@ -355,7 +355,7 @@ void qmv(const float* x, size_t m_rows, const QMatrix& w, const QSpec& q, float*
   }
   cpu::QDotKernel simd{};
   if (affine) {
-    simd = cpu::qdot_simd_kernel(q.bits, q.group_size);
+    simd = cpu::qdot_simd_kernel(q.bits, k * q.bits / 32);
   }
   std::vector<float> xp;
   if (simd.fn) {

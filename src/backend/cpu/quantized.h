@@ -23,8 +23,9 @@ struct QDotKernel {
   size_t lanes = 0;
 };
 
-// The kernel for the best target this CPU supports.
-QDotKernel qdot_simd_kernel(int bits, int group_size);
+// The kernel for the best target this CPU supports and rows of `row_words` words: its vectors
+// tile a row (they may span several groups).
+QDotKernel qdot_simd_kernel(int bits, size_t row_words);
 
 // xp = x (k values) in the order the kernel reads it: within each block of lanes words
 // (lanes * 32 / bits codes), lane j of step t reads code t of word j, which the kernel leaves

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -10,6 +11,10 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace mlx::core::cpu {
 
@@ -68,11 +73,16 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   void submit_and_wait(const std::shared_ptr<Job>& job) {
+    bool wake;
     {
       std::lock_guard<std::mutex> lk(mutex_);
       jobs_.push_back(job);
+      pending_.store(jobs_.size(), std::memory_order_release);
+      wake = sleepers_ > 0;
     }
-    cv_.notify_all();
+    if (wake) {
+      cv_.notify_all();
+    }
     job->work();
     {
       // Nobody may pick the job up once its chunks are all taken.
@@ -80,6 +90,7 @@ class ThreadPool {
       auto it = std::find(jobs_.begin(), jobs_.end(), job);
       if (it != jobs_.end()) {
         jobs_.erase(it);
+        pending_.store(jobs_.size(), std::memory_order_release);
       }
     }
     auto d = job->done.load(std::memory_order_acquire);
@@ -95,16 +106,20 @@ class ThreadPool {
  private:
   void run() {
     while (true) {
+      spin_for_job();
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mutex_);
+        ++sleepers_;
         cv_.wait(lk, [this] { return stop_ || !jobs_.empty(); });
+        --sleepers_;
         if (stop_) {
           return;
         }
         job = jobs_.front();
         if (job->next.load(std::memory_order_relaxed) >= job->n_chunks) {
           jobs_.pop_front();
+          pending_.store(jobs_.size(), std::memory_order_release);
           continue;
         }
       }
@@ -112,11 +127,32 @@ class ThreadPool {
     }
   }
 
+  // Kernels often come back to back (the ops of a graph, a decode loop), and waking a sleeping
+  // thread takes a futex call and, in a VM, often tens of microseconds: a fair share of a
+  // sub-millisecond job. So a thread that ran out of work polls for a short while first.
+  void spin_for_job() {
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    while (pending_.load(std::memory_order_acquire) == 0) {
+      for (int i = 0; i < 64; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+        _mm_pause();
+#endif
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return;
+      }
+    }
+  }
+
+  static constexpr std::chrono::microseconds kSpin{100};
+
   int n_threads_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> jobs_;
+  std::atomic<size_t> pending_{0};  // jobs_.size(), for the threads that poll without the lock
+  int sleepers_{0};                 // threads waiting on cv_
   bool stop_{false};
 };
 
