@@ -7,6 +7,7 @@
 #include "ops/conv.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/fast.h"
 #include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
