@@ -365,6 +365,28 @@ TEST(FastSDPA, MatchesCompositionEveryDtype) {
                sdpa_ref(q1, k1, v1, 0.125f), 1e-5);
 }
 
+TEST(FastSDPA, ManyKeyBlocks) {
+  // More keys than one block holds: the online softmax rescales across blocks.
+  auto q = rand({1, 2, 70, 8}, 61), k = rand({1, 1, 2300, 8}, 62), v = rand({1, 1, 2300, 4}, 63);
+  auto g = rand({1, 2, 70, 4}, 64);
+  auto mask = rand({2, 70, 2300}, 65) > array(0.7f);
+  auto sinks = array({0.5f, -2.0f});
+  for (std::string mode : {"", "causal", "array"}) {
+    std::optional<array> m;
+    if (mode == "array") m = mask;
+    auto f = [&](const std::vector<array>& x) {
+      return std::vector<array>{
+          fast::scaled_dot_product_attention(x[0], x[1], x[2], 2.0f, mode, m, sinks)};
+    };
+    auto r = [&](const std::vector<array>& x) {
+      return std::vector<array>{sdpa_ref(x[0], x[1], x[2], 2.0f, mode, m, sinks)};
+    };
+    expect_close(f({q, k, v})[0], r({q, k, v})[0], 1e-5);
+    auto fused = vjp(f, {q, k, v}, {g}).second, ref = vjp(r, {q, k, v}, {g}).second;
+    for (int i = 0; i < 3; ++i) expect_close(fused[i], ref[i], 1e-4);
+  }
+}
+
 TEST(FastSDPA, Errors) {
   auto q = zeros({1, 4, 3, 8}), k = zeros({1, 2, 5, 8}), v = zeros({1, 2, 5, 8});
   const std::string op = "[scaled_dot_product_attention] ";

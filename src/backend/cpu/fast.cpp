@@ -50,6 +50,23 @@ float ExpSubSum(float* p, size_t n, float m) {
   return s;
 }
 
+// The largest of p[0, n) (-inf for n = 0); scores hold no NaN unless the inputs do.
+float MaxOf(const float* p, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  auto a0 = hn::Set(d, -std::numeric_limits<float>::infinity()), a1 = a0;
+  size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    a0 = hn::Max(a0, hn::LoadU(d, p + i));
+    a1 = hn::Max(a1, hn::LoadU(d, p + i + N));
+  }
+  float m = hn::GetLane(hn::MaxOfLanes(d, hn::Max(a0, a1)));
+  for (; i < n; ++i) {
+    m = std::max(m, p[i]);
+  }
+  return m;
+}
+
 // The sum of p[i]^2.
 float SumSquares(const float* p, size_t n) {
   const hn::ScalableTag<float> d;
@@ -107,6 +124,7 @@ namespace mlx::core {
 namespace cpu {
 
 HWY_EXPORT(ExpSubSum);
+HWY_EXPORT(MaxOf);
 HWY_EXPORT(SumSquares);
 HWY_EXPORT(ScaleRow);
 
@@ -483,7 +501,7 @@ W exp_sub_sum(W* p, size_t n, W m) {
 }
 
 constexpr int kBlockQ = 64;
-constexpr int kBlockK = 128;
+constexpr int kBlockK = 1024;
 
 // Shapes and the mask of one attention call; q, k, v are row-contiguous of the work type.
 template <typename W>
@@ -564,8 +582,12 @@ void attention_block(const Attention<W>& a, int b, int h, int i0, int rows, W* o
     for (int r = 0; r < rows; ++r) {
       W* sr = s + r * kBlockK;
       W mx = ninf;
-      for (int j = 0; j < n; ++j) {
-        mx = std::max(mx, sr[j]);
+      if constexpr (std::is_same_v<W, float>) {
+        mx = HWY_DYNAMIC_DISPATCH(MaxOf)(sr, n);
+      } else {
+        for (int j = 0; j < n; ++j) {
+          mx = std::max(mx, sr[j]);
+        }
       }
       const W mnew = std::max(m[r], mx);
       if (mnew == ninf) {
@@ -655,8 +677,10 @@ void attention(const std::vector<array>& inputs, const fast::ScaledDotProductAtt
   T* dst = out.data<T>();
   BlasThreads blas(1);
   parallel_for(tasks, 1, [&](size_t tb, size_t te) {
-    std::vector<W> scores(static_cast<size_t>(kBlockQ) * kBlockK);
-    std::vector<W> obuf(static_cast<size_t>(kBlockQ) * a.Dv);
+    // Kept per thread: chunks are small and fresh large buffers would fault in new pages.
+    thread_local std::vector<W> scores, obuf;
+    scores.resize(static_cast<size_t>(kBlockQ) * kBlockK);
+    obuf.resize(static_cast<size_t>(kBlockQ) * a.Dv);
     W lse[kBlockQ];
     for (size_t t = tb; t < te; ++t) {
       // The longest (latest) causal blocks first, so that the short ones fill in at the end.
