@@ -783,9 +783,10 @@ void attention_vjp(const std::vector<array>& inputs, const fast::ScaledDotProduc
             a.apply_mask(P.data(), kBlockK, b, h, i0, rows, j0, n);
             for (int r = 0; r < rows; ++r) {
               W* pr = P.data() + r * kBlockK;
-              for (int j = 0; j < n; ++j) {
-                pr[j] =
-                    Lb[r] == -std::numeric_limits<W>::infinity() ? W(0) : std::exp(pr[j] - Lb[r]);
+              if (Lb[r] == -std::numeric_limits<W>::infinity()) {
+                std::fill(pr, pr + n, W(0));
+              } else {
+                exp_sub_sum(pr, n, Lb[r]);
               }
             }
             gemm(false, true, rows, n, a.Dv, W(1), Gb, a.Dv, V + static_cast<size_t>(j0) * a.Dv,
