@@ -268,7 +268,9 @@ TEST(FastRoPE, MatchesReferenceEveryDtype) {
   auto xt = swapaxes(rand({2, 5, 3, 8}, 24), 1, 2);
   expect_close(fast::rope(xt, 8, false, 10000.0f, 1.0f, 0),
                rope_ref(xt, 8, false, 10000.0f, 1.0f, {0}), 2e-5);
-  // int64 offsets are accepted.
+  // A strided offset array; int64 offsets are accepted.
+  expect_close(fast::rope(x3, 16, false, 10000.0f, 1.0f, slice(array({1, 0, 7}), {0}, {3}, {2})),
+               rope_ref(x3, 16, false, 10000.0f, 1.0f, {1, 7}), 2e-5);
   expect_close(fast::rope(x3, 16, false, 10000.0f, 1.0f, array({1, 7}, int64)),
                rope_ref(x3, 16, false, 10000.0f, 1.0f, {1, 7}), 2e-5);
 }

@@ -421,7 +421,8 @@ void rope(const std::vector<array>& inputs, const fast::RoPE& p, array& out) {
   const int D = x.shape(-1), T_ = x.shape(-2), B = x.shape(0);
   const size_t N = x.size() / (static_cast<size_t>(B) * T_ * D);
   const int half = p.dims() / 2;
-  const int32_t* offsets = inputs[1].data<int32_t>();
+  std::optional<array> toff;
+  const int32_t* offsets = dense(inputs[1], int32, toff).data<int32_t>();
   const bool per_batch = inputs[1].size() > 1;
   std::vector<float> inv_freq(half);
   if (inputs.size() == 3) {
