@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -115,17 +116,14 @@ class CpuAllocator final : public Allocator {
   Buffer make_buffer(void* ptr, size_t size) override;
   void release(Buffer buffer) override;
 
-  size_t active() {
-    std::lock_guard lk(mu_);
-    return active_;
-  }
+  size_t active() { return active_.load(std::memory_order_relaxed); }
   size_t peak() {
     std::lock_guard lk(mu_);
     return peak_;
   }
   void reset_peak() {
     std::lock_guard lk(mu_);
-    peak_ = active_;
+    peak_ = active_.load();
   }
   size_t cached() {
     std::lock_guard lk(mu_);
@@ -135,14 +133,11 @@ class CpuAllocator final : public Allocator {
     std::lock_guard lk(mu_);
     return locked_bytes_;
   }
+  // Polled before every node runs, so it takes no lock.
   bool over_limit() {
-    std::lock_guard lk(mu_);
-    return active_ > memory_limit_;
+    return active_.load(std::memory_order_relaxed) > memory_limit_.load(std::memory_order_relaxed);
   }
-  size_t memory_limit() {
-    std::lock_guard lk(mu_);
-    return memory_limit_;
-  }
+  size_t memory_limit() { return memory_limit_.load(std::memory_order_relaxed); }
   size_t cache_limit() {
     std::lock_guard lk(mu_);
     return cache_limit_locked();
@@ -156,10 +151,12 @@ class CpuAllocator final : public Allocator {
   void reset_limits();
 
  private:
-  size_t cache_limit_locked() const { return cache_limit_set_ ? cache_limit_ : memory_limit_; }
+  size_t cache_limit_locked() const {
+    return cache_limit_set_ ? cache_limit_ : memory_limit_.load();
+  }
   void add_active(size_t n) {
     active_ += n;
-    peak_ = std::max(peak_, active_);
+    peak_ = std::max(peak_, active_.load());
   }
 
   Record* new_record();
@@ -172,11 +169,12 @@ class CpuAllocator final : public Allocator {
   [[noreturn]] void throw_over_limit(size_t size);
 
   std::mutex mu_;
-  size_t active_ = 0;
+  // Changed under mu_ only; atomic so that the figures can be read without it.
+  std::atomic<size_t> active_{0};
   size_t peak_ = 0;
   size_t cache_bytes_ = 0;
   size_t locked_bytes_ = 0;
-  size_t memory_limit_;
+  std::atomic<size_t> memory_limit_;
   size_t cache_limit_ = 0;
   bool cache_limit_set_ = false;
   bool strict_ = false;
@@ -275,9 +273,10 @@ void CpuAllocator::evict_to(size_t target, std::vector<Block>& out) {
 
 void CpuAllocator::throw_over_limit(size_t size) {
   std::string msg = "[malloc] Allocating " + std::to_string(size) +
-                    " bytes would exceed the memory limit of " + std::to_string(memory_limit_) +
-                    " bytes (active " + std::to_string(active_) + " bytes).";
-  throw std::runtime_error(msg);
+                    " bytes would exceed the memory limit of " +
+                    std::to_string(memory_limit_.load()) + " bytes (active " +
+                    std::to_string(active_.load()) + " bytes).";
+  throw detail::MemoryLimitError(msg);
 }
 
 Buffer CpuAllocator::malloc(size_t size) {
@@ -352,7 +351,7 @@ Buffer CpuAllocator::malloc(size_t size) {
   r->size = size;
   r->capacity = capacity;
   r->locked = locked;
-  peak_ = std::max(peak_, active_);
+  peak_ = std::max(peak_, active_.load());
   return Buffer{r};
 }
 
@@ -417,8 +416,7 @@ size_t CpuAllocator::set_memory_limit(size_t limit) {
   size_t previous;
   {
     std::lock_guard lk(mu_);
-    previous = memory_limit_;
-    memory_limit_ = limit;
+    previous = memory_limit_.exchange(limit);
     evict_to(cache_limit_locked(), evicted);
   }
   release_blocks(evicted);

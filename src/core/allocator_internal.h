@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 
 #include "mlx/allocator.h"
 
@@ -19,6 +20,13 @@ inline constexpr size_t kMinCapacity = 64;
 // The capacity malloc(size) reserves: the next power of two (at least 64) below 16 KiB, a whole
 // number of 4 KiB pages from 16 KiB up.
 size_t round_size(size_t size);
+
+// Thrown by malloc in strict mode when an allocation would take active memory past the memory
+// limit. The scheduler keeps the graph of a node that fails with it (and of its dependents), so
+// the arrays can be evaluated again once memory is freed or the limit raised.
+struct MemoryLimitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Active memory is above the memory limit. The scheduler polls this to implement the soft limit
 // (wait for in-flight work to free memory before launching more).

@@ -13,11 +13,19 @@ namespace mlx::core {
 
 namespace {
 
-Strides row_major_strides(const Shape& shape) {
-  Strides strides(shape.size(), 1);
-  for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i) {
-    strides[i] = strides[i + 1] * std::max<int64_t>(shape[i + 1], 1);
+// Reuses the vector's memory when it already has the right length.
+void set_row_major_strides(const Shape& shape, Strides& strides) {
+  strides.resize(shape.size());
+  int64_t st = 1;
+  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
+    strides[i] = st;
+    st *= std::max<int64_t>(shape[i], 1);
   }
+}
+
+Strides row_major_strides(const Shape& shape) {
+  Strides strides;
+  set_row_major_strides(shape, strides);
   return strides;
 }
 
@@ -109,7 +117,7 @@ array::array(std::initializer_list<int> data, Dtype dtype)
 array::array(allocator::Buffer data, Shape shape, Dtype dtype, Deleter deleter)
     : array_desc_(std::make_shared<ArrayDesc>(std::move(shape), dtype)) {
   set_data(data, std::move(deleter));
-  array_desc_->state = State::available;
+  array_desc_->state.store(State::available);
 }
 
 array::array(void* data, Shape shape, Dtype dtype, const std::function<void(void*)>& deleter)
@@ -125,7 +133,7 @@ array::array(void* data, Shape shape, Dtype dtype, const std::function<void(void
       allocator::release(b);
       deleter(data);
     });
-    array_desc_->state = State::available;
+    array_desc_->state.store(State::available);
   }
 }
 
@@ -159,13 +167,13 @@ array array::unsafe_weak_copy(const array& other) {
   cpy.set_data(other.buffer(), other.data_size(), other.strides(), other.flags(),
                [](allocator::Buffer) {});
   cpy.array_desc_->data_ptr = other.array_desc_->data_ptr;
-  cpy.array_desc_->state = State::available;
+  cpy.array_desc_->state.store(State::available);
   return cpy;
 }
 
 void array::init_data() {
   set_data(allocator::malloc(nbytes()));
-  array_desc_->state = State::available;
+  array_desc_->state.store(State::available);
 }
 
 int array::shape(int dim) const {
@@ -190,36 +198,37 @@ int64_t array::strides(int dim) const {
 
 void array::eval() {
   while (true) {
-    switch (array_desc_->state.load(std::memory_order_acquire)) {
+    switch (ArrayAccess::load(array_desc_->state)) {
       case State::available:
         return;
       case State::failed:
-        std::rethrow_exception(array_desc_->error);
+        // Only a strict memory-limit failure may be evaluated again.
+        if (!ArrayAccess::retryable(ArrayAccess::error(*this))) {
+          std::rethrow_exception(ArrayAccess::error(*this));
+        }
+        [[fallthrough]];
       case State::unscheduled:
         mlx::core::eval({*this});
         return;
       case State::scheduled:
-        array_desc_->state.wait(State::scheduled, std::memory_order_acquire);
+        ArrayAccess::wait_while(array_desc_->state, State::scheduled);
         break;
     }
   }
 }
 
 void array::wait() {
-  if (array_desc_->state.load(std::memory_order_acquire) == State::unscheduled) {
+  if (ArrayAccess::load(array_desc_->state) == State::unscheduled) {
     throw std::invalid_argument(
         "[array::wait] The array has not been scheduled; call eval or async_eval first.");
   }
-  switch (ArrayAccess::wait_done(*this)) {
-    case State::failed:
-      std::rethrow_exception(array_desc_->error);
-    default:
-      return;
+  if (ArrayAccess::wait_done(*this) == State::failed) {
+    std::rethrow_exception(ArrayAccess::error(*this));
   }
 }
 
 array::Status array::status() const {
-  switch (array_desc_->state.load(std::memory_order_acquire)) {
+  switch (ArrayAccess::load(array_desc_->state)) {
     case State::unscheduled:
       return Status::unscheduled;
     case State::available:
@@ -230,15 +239,13 @@ array::Status array::status() const {
 }
 
 void array::set_status(Status s) const {
-  State st = s == Status::unscheduled ? State::unscheduled
-             : s == Status::evaluated ? State::scheduled
-                                      : State::available;
-  array_desc_->state.store(st, std::memory_order_release);
-  array_desc_->state.notify_all();
+  ArrayAccess::store(array_desc_->state, s == Status::unscheduled ? State::unscheduled
+                                         : s == Status::evaluated ? State::scheduled
+                                                                  : State::available);
 }
 
 bool array::is_available() const {
-  return array_desc_->state.load(std::memory_order_acquire) == State::available;
+  return ArrayAccess::load(array_desc_->state) == State::available;
 }
 
 // A tracer keeps its graph only while a transformation that needs it is running on this thread.
@@ -263,7 +270,7 @@ void array::set_data(allocator::Buffer buffer, Deleter d) {
   array_desc_->data = std::make_shared<Data>(buffer, std::move(d));
   array_desc_->data_ptr = buffer.raw_ptr();
   array_desc_->data_size = size();
-  array_desc_->strides = row_major_strides(shape());
+  set_row_major_strides(shape(), array_desc_->strides);
   int big_dims = 0;
   for (auto s : shape()) {
     big_dims += s > 1;
@@ -305,8 +312,9 @@ void array::copy_shared_buffer(const array& other) {
 // the last outside handle to go breaks the cycle. Nodes being evaluated are left alone: the
 // scheduler detaches them when they have run.
 array::~array() {
-  if (!array_desc_ || array_desc_->siblings.empty() ||
-      array_desc_->state.load(std::memory_order_acquire) == State::scheduled) {
+  // The state first: the worker running a node changes its siblings.
+  if (!array_desc_ || ArrayAccess::load(array_desc_->state) == State::scheduled ||
+      array_desc_->siblings.empty()) {
     return;
   }
   auto n = static_cast<long>(array_desc_->siblings.size());

@@ -17,10 +17,9 @@ namespace mlx::core {
 
 namespace {
 
-std::mutex default_device_mutex;
-
-Device& default_device_storage() {
-  static Device d = gpu::is_available() ? Device::gpu : Device::cpu;
+// Read by every op that is built without a stream, so it takes no lock.
+std::atomic<Device>& default_device_storage() {
+  static std::atomic<Device> d{gpu::is_available() ? Device::gpu : Device::cpu};
   return d;
 }
 
@@ -61,8 +60,10 @@ std::string device_string(const Device& d) {
 }  // namespace
 
 const Device& default_device() {
-  std::lock_guard<std::mutex> lk(default_device_mutex);
-  return default_device_storage();
+  // A per-thread copy: the reference stays valid whatever other threads set meanwhile.
+  static thread_local Device d = Device::cpu;
+  d = default_device_storage().load(std::memory_order_acquire);
+  return d;
 }
 
 void set_default_device(const Device& d) {
@@ -71,8 +72,7 @@ void set_default_device(const Device& d) {
         "[set_default_device] Device " + device_string(d) + " is not available" +
         (d.type == Device::gpu ? " (this build has no GPU backend)." : "."));
   }
-  std::lock_guard<std::mutex> lk(default_device_mutex);
-  default_device_storage() = d;
+  default_device_storage().store(d, std::memory_order_release);
 }
 
 bool operator==(const Device& lhs, const Device& rhs) {

@@ -1,9 +1,9 @@
 // Graph evaluation: claim the unscheduled part of the graph, sort it, hand each stream its part
-// as one task, and wait. See docs/architecture.md for the reasoning.
+// as one task, and wait. See docs/architecture.md and docs/streams.md for the reasoning.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -15,6 +15,7 @@
 #include "mlx/memory.h"
 #include "mlx/primitives.h"
 #include "mlx/transforms.h"
+#include "mlx/transforms_impl.h"
 
 namespace mlx::core {
 
@@ -56,20 +57,33 @@ void node_finished() {
   }
 }
 
+// The outputs of the node's primitive, in order, into `outputs` (kept by the caller between
+// nodes so that single-output nodes allocate nothing).
+void gather_outputs(const array& node, std::vector<array>& outputs) {
+  auto& siblings = node.siblings();
+  size_t pos = node.sibling_position();
+  outputs.insert(outputs.end(), siblings.begin(), siblings.begin() + pos);
+  outputs.push_back(node);
+  outputs.insert(outputs.end(), siblings.begin() + pos, siblings.end());
+}
+
 // Runs one node (all outputs of its primitive) on the calling stream worker. `detach` was decided
 // on the thread that called eval (tracing state is per thread).
-void run_node(array node, bool detach) {
+void run_node(array node, bool detach, std::vector<array>& outputs) {
   std::exception_ptr error;
+  // A node that hit the strict memory limit, and everything that depends on it, keeps its graph
+  // so that it can be evaluated again.
+  bool keep_graph = false;
   for (auto& in : node.inputs()) {
     // Inputs from other streams may still be running; same-stream inputs are done already.
     if (ArrayAccess::wait_done(in) == State::failed && !error) {
       error = ArrayAccess::error(in);
+      keep_graph = ArrayAccess::retryable(error);
     }
   }
   // Nothing may escape to the worker's loop: every failure becomes the node's error.
-  std::vector<array> outputs;
   try {
-    outputs = node.outputs();
+    gather_outputs(node, outputs);
     if (!error) {
       wait_for_memory();
       struct Running {
@@ -89,42 +103,54 @@ void run_node(array node, bool detach) {
         }
       }
     }
+  } catch (const allocator::detail::MemoryLimitError&) {
+    error = std::current_exception();
+    keep_graph = true;
   } catch (...) {
     error = std::current_exception();
+    keep_graph = false;
   }
   if (outputs.empty()) {
-    outputs.push_back(node);  // node.outputs() itself failed
+    outputs.push_back(node);  // gathering the outputs itself failed
   }
   // Drop the graph before publishing: a waiter may destroy the outputs as soon as it wakes.
-  if (detach) {
+  if (detach && !keep_graph) {
     node.detach();
   }
   for (auto& out : outputs) {
     ArrayAccess::finish(out, error);
   }
+  outputs.clear();
 }
 
 // Claims a node and its siblings; false when it was claimed or computed before.
-bool claim(const array& a, std::vector<array>& claimed) {
+bool claim(const array& a, std::vector<array>& claimed_siblings) {
   if (!ArrayAccess::try_claim(a)) {
     return false;
   }
-  claimed.push_back(a);
   for (auto& s : a.siblings()) {
     if (ArrayAccess::try_claim(s)) {
-      claimed.push_back(s);
+      claimed_siblings.push_back(s);
     }
   }
   return true;
 }
 
+// The nodes one stream runs for one eval call, in order, with their detach flags.
+struct StreamNodes {
+  Stream stream;
+  std::vector<std::pair<array, bool>> nodes;
+  std::shared_ptr<scheduler::StreamWorker> worker;
+};
+
 void eval_impl(std::vector<array> outputs, bool async) {
-  std::vector<array> claimed;
   {
     std::lock_guard<std::mutex> lk(scheduler::eval_mutex());
     // Iterative depth-first search in post-order: long chains must not use the C++ stack.
     std::vector<array> tape;
     std::vector<std::pair<array, size_t>> stack;
+    std::vector<array> claimed_siblings;
+    std::vector<StreamNodes> groups;
     try {
       for (auto& out : outputs) {
         if (ArrayAccess::state(out) == State::unscheduled && !out.has_primitive()) {
@@ -132,50 +158,73 @@ void eval_impl(std::vector<array> outputs, bool async) {
               "[eval] Attempting to evaluate an array without data or a "
               "primitive.");
         }
-        if (!claim(out, claimed)) {
+        if (!claim(out, claimed_siblings)) {
           continue;
         }
         stack.emplace_back(out, 0);
         while (!stack.empty()) {
           auto& top = stack.back();
           if (top.second < top.first.inputs().size()) {
-            array in = top.first.inputs()[top.second++];
+            auto& in = top.first.inputs()[top.second++];
             if (ArrayAccess::state(in) == State::unscheduled && !in.has_primitive()) {
               throw std::invalid_argument("[eval] An input has neither data nor a primitive.");
             }
-            if (claim(in, claimed)) {
-              scheduler::check_stream(in.primitive().stream(), "eval");
-              stack.emplace_back(std::move(in), 0);
+            if (claim(in, claimed_siblings)) {
+              stack.emplace_back(in, 0);
             }
           } else {
-            scheduler::check_stream(top.first.primitive().stream(), "eval");
             tape.push_back(std::move(top.first));
             stack.pop_back();
           }
         }
       }
+      // Split the sorted tape by stream, keeping the order within each stream. Most graphs use
+      // one stream, so the stream of the previous node is tried first.
+      size_t g = 0;
+      for (auto& node : tape) {
+        auto& s = node.primitive().stream();
+        if (groups.empty() || groups[g].stream != s) {
+          g = 0;
+          while (g < groups.size() && groups[g].stream != s) {
+            ++g;
+          }
+          if (g == groups.size()) {
+            groups.push_back({s, {}, scheduler::worker(s, "eval")});
+            groups.back().nodes.reserve(tape.size());
+          }
+        }
+        bool detach = !node.is_tracer();
+        groups[g].nodes.emplace_back(std::move(node), detach);
+      }
     } catch (...) {
       // Give the claims back so the arrays stay usable (for example on another stream).
-      for (auto& a : claimed) {
-        ArrayAccess::set_state(a, State::unscheduled);
+      auto release = [](const array& a) { ArrayAccess::set_state(a, State::unscheduled); };
+      for (auto& a : tape) {
+        if (a.id() != 0) {  // a moved-from handle was already handed to a group
+          release(a);
+        }
+      }
+      for (auto& group : groups) {
+        for (auto& [a, detach] : group.nodes) {
+          release(a);
+        }
+      }
+      for (auto& [a, i] : stack) {
+        release(a);
+      }
+      for (auto& a : claimed_siblings) {
+        release(a);
       }
       throw;
     }
-    // Holding the claimed nodes past this point would keep every intermediate alive.
-    claimed.clear();
-
-    // Split the sorted tape by stream, keeping the order within each stream.
-    std::map<Stream, std::vector<std::pair<array, bool>>> per_stream;
-    for (auto& node : tape) {
-      bool detach = !node.is_tracer();
-      auto s = node.primitive().stream();
-      per_stream[s].emplace_back(std::move(node), detach);
-    }
-    for (auto& [stream, nodes] : per_stream) {
-      scheduler::enqueue(stream, [nodes = std::move(nodes)]() mutable {
+    // Holding the claimed siblings past this point would keep them alive.
+    claimed_siblings.clear();
+    for (auto& group : groups) {
+      scheduler::enqueue(*group.worker, [nodes = std::move(group.nodes)]() mutable {
+        std::vector<array> outs;
         for (auto& [n, detach] : nodes) {
           // Release the tape's handle as each node finishes so intermediates can be freed.
-          run_node(std::move(n), detach);
+          run_node(std::move(n), detach, outs);
         }
       });
     }
@@ -187,11 +236,24 @@ void eval_impl(std::vector<array> outputs, bool async) {
   }
 }
 
+// A transformation other than grad traces on placeholders that have no values to compute.
+void check_not_tracing() {
+  if (detail::InTracing::in_non_grad_tracing()) {
+    throw std::invalid_argument(
+        "[eval] Attempting to eval an array during function transformations like compile or "
+        "vmap is not allowed.");
+  }
+}
+
 }  // namespace
 
-void eval(std::vector<array> outputs) { eval_impl(std::move(outputs), /* async = */ false); }
+void eval(std::vector<array> outputs) {
+  check_not_tracing();
+  eval_impl(std::move(outputs), /* async = */ false);
+}
 
 void async_eval(std::vector<array> outputs) {
+  check_not_tracing();
   for (auto& out : outputs) {
     if (out.is_tracer()) {
       throw std::invalid_argument("[async_eval] Not allowed inside a graph transformation.");

@@ -2,14 +2,23 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 
 #include "mlx/stream.h"
 
 namespace mlx::core::scheduler {
 
+class StreamWorker;
+
 // Queues a task on the stream's worker. Tasks must not throw (they catch their own errors).
-// Throws std::invalid_argument for a stream that does not exist (never created or cleared).
+void enqueue(StreamWorker& worker, std::function<void()> task);
+
+// The stream's worker. Throws std::invalid_argument, naming the caller, for a stream that does
+// not exist (never created or cleared).
+std::shared_ptr<StreamWorker> worker(const Stream& s, const char* caller);
+
+// Queues a task on the stream (worker(s, "eval") then enqueue).
 void enqueue(const Stream& s, std::function<void()> task);
 
 // Held while eval claims nodes and enqueues their tasks, and while streams are destroyed, so a

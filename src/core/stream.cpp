@@ -1,4 +1,5 @@
 // Streams and their worker threads, per-thread default streams, and stream selection.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -19,6 +20,10 @@ namespace {
 // Thread-local stream handles live in their own index range so that a handle mistaken for a
 // concrete stream is reported as unknown rather than silently used.
 constexpr int kThreadLocalBase = 1 << 24;
+
+}  // namespace
+
+namespace scheduler {
 
 class StreamWorker {
  public:
@@ -71,12 +76,21 @@ class StreamWorker {
   std::thread thread_;
 };
 
+}  // namespace scheduler
+
+namespace {
+
+using scheduler::StreamWorker;
+
 struct Registry {
   std::mutex mutex;
   std::map<int, std::shared_ptr<StreamWorker>> workers;
   int next_index{0};
   int next_thread_local{kThreadLocalBase};
   std::map<int, Device> thread_local_handles;
+  // Bumped whenever streams are destroyed, so threads can trust their cached default stream
+  // without taking the lock while it is unchanged.
+  std::atomic<uint64_t> epoch{0};
 };
 
 Registry& registry() {
@@ -88,6 +102,11 @@ Registry& registry() {
 struct ThreadStreams {
   std::map<Device, int> defaults;
   std::map<int, int> thread_local_streams;  // handle index -> stream index
+  // The default stream last returned, valid while the registry's epoch is `epoch`: building an
+  // op asks for it, and must take no lock.
+  Stream last{0, Device::cpu};
+  uint64_t epoch{0};
+  bool has_last{false};
 };
 
 ThreadStreams& thread_streams() {
@@ -144,34 +163,50 @@ void check_stream(const Stream& s, const char* caller) {
   }
 }
 
-void enqueue(const Stream& s, std::function<void()> task) {
+std::shared_ptr<StreamWorker> worker(const Stream& s, const char* caller) {
   auto w = find_worker(s);
   if (!w) {
-    check_stream(s, "eval");
+    check_stream(s, caller);
   }
-  w->enqueue(std::move(task));
+  return w;
+}
+
+void enqueue(StreamWorker& worker, std::function<void()> task) { worker.enqueue(std::move(task)); }
+
+void enqueue(const Stream& s, std::function<void()> task) {
+  worker(s, "eval")->enqueue(std::move(task));
 }
 
 }  // namespace scheduler
 
 Stream default_stream(Device d) {
-  check_device(d, "default_stream");
-  auto& defaults = thread_streams().defaults;
-  auto it = defaults.find(d);
-  if (it != defaults.end()) {
-    Stream s(it->second, d);
-    if (find_worker(s)) {
-      return s;
-    }
+  auto& t = thread_streams();
+  auto& r = registry();
+  if (t.has_last && t.last.device == d && t.epoch == r.epoch.load(std::memory_order_acquire)) {
+    return t.last;
   }
-  auto s = create_stream(d, "default_stream");
-  defaults.insert_or_assign(d, s.index);
+  check_device(d, "default_stream");
+  // Read before looking the stream up: a stream destroyed after this shows as a new epoch.
+  uint64_t epoch = r.epoch.load(std::memory_order_acquire);
+  auto it = t.defaults.find(d);
+  Stream s(-1, d);
+  if (it != t.defaults.end() && find_worker(Stream(it->second, d))) {
+    s = Stream(it->second, d);
+  } else {
+    s = create_stream(d, "default_stream");
+    t.defaults.insert_or_assign(d, s.index);
+  }
+  t.last = s;
+  t.epoch = epoch;
+  t.has_last = true;
   return s;
 }
 
 void set_default_stream(Stream s) {
   scheduler::check_stream(s, "set_default_stream");
-  thread_streams().defaults.insert_or_assign(s.device, s.index);
+  auto& t = thread_streams();
+  t.defaults.insert_or_assign(s.device, s.index);
+  t.has_last = false;
 }
 
 Stream new_stream(Device d) { return create_stream(d, "new_stream"); }
@@ -228,10 +263,7 @@ bool operator!=(const Stream& lhs, const Stream& rhs) { return !(lhs == rhs); }
 bool operator<(const Stream& lhs, const Stream& rhs) { return lhs.index < rhs.index; }
 
 void synchronize(Stream s) {
-  auto w = find_worker(s);
-  if (!w) {
-    scheduler::check_stream(s, "synchronize");
-  }
+  auto w = scheduler::worker(s, "synchronize");
   std::promise<void> done;
   auto fut = done.get_future();
   w->enqueue([&done] { done.set_value(); });
@@ -257,9 +289,14 @@ void clear_streams() {
         ++it;
       }
     }
+    if (!mine.empty()) {
+      r.epoch.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
-  thread_streams().defaults.clear();
-  thread_streams().thread_local_streams.clear();
+  auto& t = thread_streams();
+  t.defaults.clear();
+  t.thread_local_streams.clear();
+  t.has_last = false;
   // Destroying a worker finishes its queued tasks, then joins its thread.
   mine.clear();
 }

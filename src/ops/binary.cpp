@@ -141,6 +141,14 @@ Dtype result_dtype(const BinaryRow& row, const array& a, const array& b) {
 
 std::vector<array> broadcast_operands(const BinaryRow& row, const array& a, const array& b,
                                       Dtype dtype, Stream s) {
+  // The common case, without the shape vectors that broadcasting builds (per-op overhead).
+  if (a.shape() == b.shape()) {
+    std::vector<array> operands;
+    operands.reserve(2);
+    operands.push_back(astype(a, dtype, s));
+    operands.push_back(astype(b, dtype, s));
+    return operands;
+  }
   try {
     broadcast_shapes(a.shape(), b.shape());
   } catch (const std::invalid_argument&) {

@@ -32,6 +32,9 @@ class Compare : public PrimitiveWithParams<UnaryPrimitive, CompareOp> {
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override;
   void print(std::ostream& os) const override { os << name(); }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {broadcast_shapes(inputs[0].shape(), inputs[1].shape())};
+  }
   MLX_TRANSFORM_RULES()
 };
 
@@ -47,6 +50,9 @@ class Predicate : public PrimitiveWithParams<UnaryPrimitive, PredicateOp> {
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override;
   void print(std::ostream& os) const override { os << name(); }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
   MLX_TRANSFORM_RULES()
 };
 
@@ -85,6 +91,10 @@ class Select : public PrimitiveWithParams<UnaryPrimitive> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Select"; }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {broadcast_shapes(inputs[0].shape(),
+                             broadcast_shapes(inputs[1].shape(), inputs[2].shape()))};
+  }
   MLX_TRANSFORM_RULES()
 };
 

@@ -20,6 +20,9 @@ class AsType : public PrimitiveWithParams<UnaryPrimitive, Dtype> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "AsType"; }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
   MLX_TRANSFORM_RULES()
 };
 

@@ -38,6 +38,9 @@ class Binary : public PrimitiveWithParams<UnaryPrimitive, BinaryOp> {
   const char* name() const override;
   // The name already says which op it is.
   void print(std::ostream& os) const override { os << name(); }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {broadcast_shapes(inputs[0].shape(), inputs[1].shape())};
+  }
   MLX_TRANSFORM_RULES()
 };
 
@@ -104,6 +107,9 @@ class Unary : public PrimitiveWithParams<UnaryPrimitive, UnaryOp> {
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override;
   void print(std::ostream& os) const override { os << name(); }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    return {inputs[0].shape()};
+  }
   MLX_TRANSFORM_RULES()
 };
 

@@ -2,6 +2,8 @@
 // transform rules; src/backend/cpu/matmul.cpp and hadamard.cpp run them).
 #pragma once
 
+#include <algorithm>
+
 #include "mlx/ops.h"
 #include "ops/primitive_params.h"
 
@@ -15,6 +17,17 @@ class Matmul : public PrimitiveWithParams<UnaryPrimitive> {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   void eval_gpu(const std::vector<array>&, array&) override { no_gpu_backend(name()); }
   const char* name() const override { return "Matmul"; }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    auto& a = inputs[0].shape();
+    auto& b = inputs[1].shape();
+    if (a.size() < 2 || a.size() != b.size() || a.back() != b[b.size() - 2] ||
+        !std::equal(a.begin(), a.end() - 2, b.begin())) {
+      throw std::invalid_argument("[Matmul] Input shapes do not fit together.");
+    }
+    auto shape = a;
+    shape.back() = b.back();
+    return {shape};
+  }
   MLX_TRANSFORM_RULES()
 };
 

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "ops/compare.h"
+#include "ops/compiled.h"
 #include "ops/conv.h"
 #include "ops/creation.h"
+#include "ops/custom.h"
 #include "ops/elementwise.h"
 #include "ops/fast.h"
 #include "ops/gather.h"

@@ -33,6 +33,14 @@ class Reduce : public PrimitiveWithParams<UnaryPrimitive, ReduceOp, std::vector<
   const char* name() const override;
   // The name says which op it is; the axes follow it: "Sum(0,2)".
   void print(std::ostream& os) const override;
+  // The reduced axes stay with size one.
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override {
+    auto shape = inputs[0].shape();
+    for (int ax : axes()) {
+      shape.at(ax) = 1;
+    }
+    return {shape};
+  }
   MLX_TRANSFORM_RULES()
 };
 

@@ -371,10 +371,6 @@ TileFn scalar_kernel(Dtype dtype) {
   });
 }
 
-// Above this many output bytes, streaming stores pay: the output would only evict the inputs
-// from the cache, and skipping the read-for-ownership saves a third of the memory traffic.
-constexpr size_t kStreamingBytes = size_t(4) << 20;
-
 }  // namespace
 
 TileFn binary_kernel(BinaryOp op, Dtype dtype) {
@@ -437,13 +433,7 @@ void divmod_tile(const void* const* in, T* quotient, T* remainder, size_t n) {
 
 }  // namespace
 
-}  // namespace cpu
-
-namespace {
-
-// The exponent of power(a, b) when b is one value that is 2 or 3, the powers worth a fast path
-// (squares and cubes in GELU-like expressions); 0 otherwise.
-int small_exponent(const array& b) {
+int small_power_exponent(const array& b) {
   if (b.data_size() != 1 || !issubdtype(b.dtype(), floating)) {
     return 0;
   }
@@ -458,12 +448,12 @@ int small_exponent(const array& b) {
   return (e == 2 || e == 3) ? static_cast<int>(e) : 0;
 }
 
-}  // namespace
+}  // namespace cpu
 
 void Binary::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::TileFn fn = nullptr;
   if (op() == BinaryOp::Power) {
-    fn = cpu::small_power_simd_kernel(small_exponent(inputs[1]), out.dtype());
+    fn = cpu::small_power_simd_kernel(cpu::small_power_exponent(inputs[1]), out.dtype());
   }
   if (!fn && out.nbytes() > cpu::kStreamingBytes) {
     fn = cpu::binary_simd_kernel(op(), out.dtype(), /* streaming */ true);

@@ -153,6 +153,8 @@ TileFn logical_kernel(Dtype dtype) {
   return dtype == bool_ ? compare_tile<bool, Op> : nullptr;
 }
 
+}  // namespace
+
 TileFn compare_kernel(CompareOp op, Dtype dtype) {
   if (auto fn = compare_simd_kernel(op, dtype)) {
     return fn;
@@ -181,6 +183,8 @@ TileFn compare_kernel(CompareOp op, Dtype dtype) {
   }
   return nullptr;
 }
+
+namespace {
 
 // ---- predicates ----
 
@@ -218,6 +222,8 @@ TileFn predicate_kernel(Dtype dtype) {
   });
 }
 
+}  // namespace
+
 TileFn predicate_kernel(PredicateOp op, Dtype dtype) {
   switch (op) {
     case PredicateOp::IsNaN:
@@ -235,6 +241,8 @@ TileFn predicate_kernel(PredicateOp op, Dtype dtype) {
   }
   return nullptr;
 }
+
+namespace {
 
 // ---- isclose ----
 
@@ -301,6 +309,8 @@ void select_tile(const void* const* in, void* out, size_t n) {
   }
 }
 
+}  // namespace
+
 TileFn select_kernel(size_t itemsize) {
   if (auto fn = select_simd_kernel(itemsize)) {
     return fn;
@@ -316,6 +326,8 @@ TileFn select_kernel(size_t itemsize) {
       return select_tile<uint64_t>;
   }
 }
+
+namespace {
 
 [[noreturn]] void unsupported(const char* name, Dtype dtype) {
   throw std::runtime_error(std::string("[") + name + "] Unsupported dtype " +

@@ -89,6 +89,8 @@ class StridedCursor {
   int64_t off_{0};
 };
 
+bool large_transposed(const array& in) { return in.size() >= kTileSize && is_transposed(in); }
+
 void fill_tile(void* dst, const void* value, size_t itemsize, size_t n) {
   auto* d = static_cast<char*>(dst);
   for (size_t i = 0; i < n; ++i) {
@@ -96,12 +98,44 @@ void fill_tile(void* dst, const void* value, size_t itemsize, size_t n) {
   }
 }
 
+// Outputs this small run as one tile on the calling thread with the scratch on the stack: at
+// these sizes the op's overhead, not its arithmetic, is what costs.
+constexpr size_t kSmallTotal = 256;
+constexpr size_t kSmallInputs = 4;
+
+// True when it ran: every input is contiguous or a scalar and there are few of them.
+bool run_small(const std::vector<array>& inputs, array& out, const TileBody& body) {
+  size_t total = out.size();
+  size_t n_in = inputs.size();
+  if (total > kSmallTotal || n_in > kSmallInputs) {
+    return false;
+  }
+  const void* ptrs[kSmallInputs];
+  alignas(64) uint64_t scratch[kSmallInputs][kSmallTotal];
+  for (size_t k = 0; k < n_in; ++k) {
+    auto& in = inputs[k];
+    switch (access_of(in)) {
+      case Access::flat:
+        ptrs[k] = in.data<void>();
+        break;
+      case Access::scalar:
+        fill_tile(scratch[k], in.data<void>(), in.itemsize(), total);
+        ptrs[k] = scratch[k];
+        break;
+      case Access::strided:
+        return false;
+    }
+  }
+  body(ptrs, out.data<void>(), total);
+  return true;
+}
+
 }  // namespace
 
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
                    size_t max_tile) {
   size_t total = out.size();
-  if (total == 0) {
+  if (total == 0 || run_small(inputs, out, body)) {
     return;
   }
   size_t n_in = inputs.size();
@@ -163,11 +197,15 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
   });
 }
 
+bool can_donate(const array& in, const array& out) {
+  return in.is_donatable() && !allocator::detail::is_wrapped(in.buffer()) &&
+         in.dtype() == out.dtype() && in.flags().row_contiguous && in.data_size() == out.size() &&
+         in.shape() == out.shape();
+}
+
 void allocate_or_donate(const std::vector<array>& inputs, array& out) {
   for (auto& in : inputs) {
-    if (in.is_donatable() && !allocator::detail::is_wrapped(in.buffer()) &&
-        in.dtype() == out.dtype() && in.flags().row_contiguous && in.data_size() == out.size() &&
-        in.shape() == out.shape()) {
+    if (can_donate(in, out)) {
       out.copy_shared_buffer(in);
       return;
     }
@@ -175,22 +213,23 @@ void allocate_or_donate(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
 }
 
+std::vector<array> untranspose_large(const std::vector<array>& inputs) {
+  std::vector<array> out = inputs;
+  for (auto& in : out) {
+    if (large_transposed(in)) {
+      array c(in.shape(), in.dtype(), nullptr, {});
+      copy_to_contiguous(in, c);
+      in = std::move(c);
+    }
+  }
+  return out;
+}
+
 void run_elementwise(TileFn fn, const std::vector<array>& inputs, array& out) {
   allocate_or_donate(inputs, out);
   auto body = [fn](const void* const* in, void* o, size_t n) { fn(in, o, n); };
-  // Gathering a large transposed input tile by tile touches a new cache line per element; one
-  // blocked copy of it first costs much less.
-  auto needs_copy = [](const array& in) { return in.size() >= kTileSize && is_transposed(in); };
-  if (std::any_of(inputs.begin(), inputs.end(), needs_copy)) {
-    std::vector<array> copies = inputs;
-    for (auto& in : copies) {
-      if (needs_copy(in)) {
-        array c(in.shape(), in.dtype(), nullptr, {});
-        copy_to_contiguous(in, c);
-        in = std::move(c);
-      }
-    }
-    for_each_tile(copies, out, body, SIZE_MAX);
+  if (std::any_of(inputs.begin(), inputs.end(), large_transposed)) {
+    for_each_tile(untranspose_large(inputs), out, body, SIZE_MAX);
     return;
   }
   for_each_tile(inputs, out, body, SIZE_MAX);

@@ -33,6 +33,14 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
 // Allocates out (reusing a donatable input's buffer when it can) and runs fn over the inputs.
 void run_elementwise(TileFn fn, const std::vector<array>& inputs, array& out);
 
+// Whether `out` may take over `in`'s buffer: nobody else holds it, and it has out's dtype, size
+// and a row-contiguous layout.
+bool can_donate(const array& in, const array& out);
+
+// The inputs, each large transposed one replaced by a row-contiguous copy: gathering it tile by
+// tile would touch a new cache line per element; one blocked copy first costs much less.
+std::vector<array> untranspose_large(const std::vector<array>& inputs);
+
 // Gives `out` row-contiguous memory: the buffer of an input that nobody else holds, with the
 // same dtype and size and a row-contiguous layout, or a new one.
 void allocate_or_donate(const std::vector<array>& inputs, array& out);

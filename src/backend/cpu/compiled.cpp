@@ -1,0 +1,268 @@
+// Fused elementwise regions (compile) on the CPU: one pass over cache-sized tiles of the
+// region's inputs, with no compiler at run time. Per tile, the program's steps run in order,
+// each through the tile kernel its eager op uses, on scratch tiles held per thread; a
+// register-allocation-like plan gives each intermediate a scratch tile that is free again after
+// its last use, so intermediates never reach memory and each output is written once.
+#include <algorithm>
+#include <array>
+#include <sstream>
+#include <stdexcept>
+
+#include "backend/cpu/binary.h"
+#include "backend/cpu/compare.h"
+#include "backend/cpu/copy.h"
+#include "backend/cpu/elementwise.h"
+#include "backend/cpu/strided.h"
+#include "backend/cpu/unary.h"
+#include "ops/compiled.h"
+
+namespace mlx::core {
+
+namespace cpu {
+
+namespace {
+
+// Elements per tile. The working set per tile is the input and output tiles, a tile per scalar
+// input and the live scratch tiles: at 4 bytes per element a typical region (GELU) stays within
+// L1 and L2.
+constexpr size_t kFusedTile = 1024;
+// Bytes per scratch tile: room for the widest element (float64, complex64).
+constexpr size_t kScratchBytes = kFusedTile * 8;
+
+TileFn step_kernel(const FusedStep& step) {
+  switch (step.kind) {
+    case FusedStep::Kind::Unary:
+      return unary_kernel(static_cast<UnaryOp>(step.op), step.in_dtype);
+    case FusedStep::Kind::Binary:
+      return binary_kernel(static_cast<BinaryOp>(step.op), step.out_dtype);
+    case FusedStep::Kind::Compare:
+      return compare_kernel(static_cast<CompareOp>(step.op), step.in_dtype);
+    case FusedStep::Kind::Predicate:
+      return predicate_kernel(static_cast<PredicateOp>(step.op), step.in_dtype);
+    case FusedStep::Kind::Select:
+      return select_kernel(size_of(step.out_dtype));
+    case FusedStep::Kind::AsType:
+      return convert_kernel(step.in_dtype, step.out_dtype);
+    case FusedStep::Kind::Broadcast:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+// Where a step reads or writes its tile: the region's input tile, a scratch tile, or the
+// output's own memory.
+struct Loc {
+  enum Kind : uint8_t { input, scratch, output } kind;
+  uint32_t index;
+};
+
+struct PlannedStep {
+  TileFn fn;
+  std::array<Loc, 3> in;
+  size_t num_in;
+  Loc out;
+};
+
+struct Plan {
+  std::vector<PlannedStep> steps;
+  size_t num_scratch = 0;
+  // The last step that reads each region input (-1 for none): an output produced at or after it
+  // may take over the input's buffer.
+  std::vector<int> input_last_use;
+};
+
+Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
+               const std::vector<array>& outputs) {
+  size_t n_in = p.num_inputs;
+  size_t n_values = n_in + p.steps.size();
+  auto dtype_of = [&](uint32_t v) {
+    return v < n_in ? inputs[v].dtype() : p.steps[v - n_in].out_dtype;
+  };
+  // A Broadcast step's value is its input's: the kernel broadcasts the region's inputs itself.
+  std::vector<uint32_t> value(n_values);
+  std::vector<int> last_use(n_values, -1);
+  std::vector<int> output_of(n_values, -1);
+  for (uint32_t v = 0; v < n_values; ++v) {
+    value[v] = v;
+  }
+  for (size_t j = 0; j < p.outputs.size(); ++j) {
+    output_of[p.outputs[j]] = static_cast<int>(j);
+  }
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto& step = p.steps[k];
+    if (step.kind == FusedStep::Kind::Broadcast) {
+      value[n_in + k] = value[step.inputs[0]];
+      continue;
+    }
+    for (auto v : step.inputs) {
+      last_use[value[v]] = static_cast<int>(k);
+    }
+  }
+
+  Plan plan;
+  plan.input_last_use.assign(last_use.begin(), last_use.begin() + n_in);
+  std::vector<Loc> loc(n_values);
+  for (uint32_t v = 0; v < n_in; ++v) {
+    loc[v] = {Loc::input, v};
+  }
+  std::vector<uint32_t> free_slots;
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto& step = p.steps[k];
+    if (step.kind == FusedStep::Kind::Broadcast) {
+      continue;
+    }
+    auto v = static_cast<uint32_t>(n_in + k);
+    PlannedStep ps{nullptr, {}, step.inputs.size(), {}};
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      ps.in[i] = loc[value[step.inputs[i]]];
+    }
+    // The scratch tiles of inputs read for the last time here; the result may overwrite one of
+    // the same element size (elementwise kernels read each element before writing it).
+    std::vector<uint32_t> dying;
+    int reuse = -1;
+    for (auto in : step.inputs) {
+      auto u = value[in];
+      if (loc[u].kind != Loc::scratch || last_use[u] != static_cast<int>(k) ||
+          std::find(dying.begin(), dying.end(), loc[u].index) != dying.end()) {
+        continue;
+      }
+      dying.push_back(loc[u].index);
+      if (reuse < 0 && size_of(dtype_of(u)) == size_of(step.out_dtype)) {
+        reuse = static_cast<int>(loc[u].index);
+      }
+    }
+    if (output_of[v] >= 0) {
+      loc[v] = {Loc::output, static_cast<uint32_t>(output_of[v])};
+    } else if (reuse >= 0) {
+      loc[v] = {Loc::scratch, static_cast<uint32_t>(reuse)};
+    } else if (!free_slots.empty()) {
+      loc[v] = {Loc::scratch, free_slots.back()};
+      free_slots.pop_back();
+    } else {
+      loc[v] = {Loc::scratch, static_cast<uint32_t>(plan.num_scratch++)};
+    }
+    for (auto slot : dying) {
+      if (loc[v].kind != Loc::scratch || slot != loc[v].index) {
+        free_slots.push_back(slot);
+      }
+    }
+    ps.out = loc[v];
+
+    if (step.kind == FusedStep::Kind::Binary) {
+      auto op = static_cast<BinaryOp>(step.op);
+      auto exponent = value[step.inputs[1]];
+      if (op == BinaryOp::Power && exponent < n_in) {
+        ps.fn = small_power_simd_kernel(small_power_exponent(inputs[exponent]), step.out_dtype);
+      }
+      // An output nothing reads again goes straight to memory, as the eager op writes it.
+      if (!ps.fn && output_of[v] >= 0 && last_use[v] < 0 &&
+          outputs[output_of[v]].nbytes() > kStreamingBytes) {
+        ps.fn = binary_simd_kernel(op, step.out_dtype, /* streaming */ true);
+      }
+    }
+    if (!ps.fn) {
+      ps.fn = step_kernel(step);
+    }
+    if (!ps.fn) {
+      std::ostringstream msg;
+      msg << "[Compiled] No CPU kernel for step " << k << " at type " << step.in_dtype << ".";
+      throw std::runtime_error(msg.str());
+    }
+    plan.steps.push_back(ps);
+  }
+  return plan;
+}
+
+// `in` seen with `shape` (stride 0 along the broadcast dims), sharing its buffer.
+array broadcast_view(const array& in, const Shape& shape) {
+  Strides strides(shape.size(), 0);
+  size_t lead = shape.size() - in.ndim();
+  for (size_t i = 0; i < in.ndim(); ++i) {
+    strides[lead + i] = (in.shape()[i] == 1 && shape[lead + i] != 1) ? 0 : in.strides()[i];
+  }
+  array view(shape, in.dtype(), nullptr, {});
+  view.copy_shared_buffer(in, strides, view_flags(shape, strides), view_data_size(shape, strides));
+  return view;
+}
+
+// The calling thread's scratch tiles (a kernel runs one region at a time per thread).
+char* scratch_space(size_t num_tiles) {
+  thread_local std::vector<uint64_t> space;
+  size_t words = num_tiles * kScratchBytes / sizeof(uint64_t);
+  if (space.size() < words) {
+    space.resize(words);
+  }
+  return reinterpret_cast<char*>(space.data());
+}
+
+}  // namespace
+
+bool has_tile_kernel(const FusedStep& step) {
+  return step.kind == FusedStep::Kind::Broadcast || step_kernel(step) != nullptr;
+}
+
+}  // namespace cpu
+
+void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  auto& p = program();
+  auto plan = cpu::make_plan(p, inputs, outputs);
+
+  // Each output takes over the buffer of an input nobody else holds, where no later step reads
+  // that input.
+  std::vector<bool> donated(inputs.size(), false);
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    auto& out = outputs[j];
+    int step = static_cast<int>(p.outputs[j] - p.num_inputs);
+    bool done = false;
+    for (size_t k = 0; k < inputs.size() && !done; ++k) {
+      if (!donated[k] && plan.input_last_use[k] <= step && cpu::can_donate(inputs[k], out)) {
+        out.copy_shared_buffer(inputs[k]);
+        donated[k] = done = true;
+      }
+    }
+    if (!done) {
+      out.set_data(allocator::malloc(out.nbytes()));
+    }
+  }
+
+  const Shape& shape = outputs[0].shape();
+  std::vector<array> views;
+  views.reserve(inputs.size());
+  for (auto& in : inputs) {
+    views.push_back(in.shape() == shape ? in : cpu::broadcast_view(in, shape));
+  }
+  views = cpu::untranspose_large(views);
+
+  std::vector<char*> out_base;
+  std::vector<size_t> out_item;
+  for (auto& out : outputs) {
+    out_base.push_back(out.data<char>());
+    out_item.push_back(out.itemsize());
+  }
+  cpu::for_each_tile(
+      views, outputs[0],
+      [&](const void* const* in, void* out0, size_t n) {
+        size_t pos = static_cast<size_t>(static_cast<char*>(out0) - out_base[0]) / out_item[0];
+        char* scratch = cpu::scratch_space(plan.num_scratch);
+        auto at = [&](cpu::Loc l) -> void* {
+          switch (l.kind) {
+            case cpu::Loc::input:
+              return const_cast<void*>(in[l.index]);
+            case cpu::Loc::scratch:
+              return scratch + l.index * cpu::kScratchBytes;
+            default:
+              return out_base[l.index] + pos * out_item[l.index];
+          }
+        };
+        for (auto& s : plan.steps) {
+          const void* args[3];
+          for (size_t i = 0; i < s.num_in; ++i) {
+            args[i] = at(s.in[i]);
+          }
+          s.fn(args, at(s.out), n);
+        }
+      },
+      cpu::kFusedTile);
+}
+
+}  // namespace mlx::core
