@@ -9,6 +9,7 @@
 #include "ops/creation.h"
 #include "ops/custom.h"
 #include "ops/elementwise.h"
+#include "ops/fast.h"
 #include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
