@@ -639,6 +639,27 @@ std::vector<Work<T>> sinks_of(const std::vector<array>& inputs, bool has_sinks) 
   return out;
 }
 
+// The attention problem of dense q, k, v (batch, heads, tokens, dim) for the forward primitive
+// or its vjp (both hold the scale, the causal flag and whether sinks follow the inputs).
+template <typename T, typename P>
+Attention<Work<T>> attention_of(const array& q, const array& k, const array& v, const P& p,
+                                const array* mask, const std::vector<array>& inputs) {
+  return {q.data<Work<T>>(),
+          k.data<Work<T>>(),
+          v.data<Work<T>>(),
+          q.shape(0),
+          q.shape(1),
+          k.shape(1),
+          q.shape(2),
+          k.shape(2),
+          q.shape(3),
+          v.shape(3),
+          Work<T>(p.scale()),
+          p.causal(),
+          mask,
+          sinks_of<T>(inputs, p.has_sinks())};
+}
+
 template <typename T>
 void attention(const std::vector<array>& inputs, const fast::ScaledDotProductAttention& p,
                std::vector<array>& outputs) {
@@ -649,20 +670,7 @@ void attention(const std::vector<array>& inputs, const fast::ScaledDotProductAtt
   const array& k = dense(inputs[1], wt, tk);
   const array& v = dense(inputs[2], wt, tv);
   const bool has_mask = inputs.size() > 3 + (p.has_sinks() ? 1 : 0);
-  Attention<W> a{q.data<W>(),
-                 k.data<W>(),
-                 v.data<W>(),
-                 q.shape(0),
-                 q.shape(1),
-                 k.shape(1),
-                 q.shape(2),
-                 k.shape(2),
-                 q.shape(3),
-                 v.shape(3),
-                 W(p.scale()),
-                 p.causal(),
-                 has_mask ? &inputs[3] : nullptr,
-                 sinks_of<T>(inputs, p.has_sinks())};
+  auto a = attention_of<T>(q, k, v, p, has_mask ? &inputs[3] : nullptr, inputs);
   array& out = outputs[0];
   out.set_data(allocator::malloc(out.nbytes()));
   W* lse_out = nullptr;
@@ -719,20 +727,7 @@ void attention_vjp(const std::vector<array>& inputs, const fast::ScaledDotProduc
   const array& g = dense(inputs[nin - 1], wt, tg);
   const bool has_mask = nin - 3 > 3 + (p.has_sinks() ? 1 : 0);
   std::vector<array> fwd(inputs.begin(), inputs.end() - 3);
-  Attention<W> a{q.data<W>(),
-                 k.data<W>(),
-                 v.data<W>(),
-                 q.shape(0),
-                 q.shape(1),
-                 k.shape(1),
-                 q.shape(2),
-                 k.shape(2),
-                 q.shape(3),
-                 v.shape(3),
-                 W(p.scale()),
-                 p.causal(),
-                 has_mask ? &inputs[3] : nullptr,
-                 sinks_of<T>(fwd, p.has_sinks())};
+  auto a = attention_of<T>(q, k, v, p, has_mask ? &inputs[3] : nullptr, fwd);
   for (auto& out : outputs) {
     out.set_data(allocator::malloc(out.nbytes()));
   }
