@@ -16,10 +16,12 @@ namespace {
 // Reuses the vector's memory when it already has the right length.
 void set_row_major_strides(const Shape& shape, Strides& strides) {
   strides.resize(shape.size());
-  int64_t st = 1;
+  // Unsigned: a shape whose size overflows is rejected after its strides are set, and must not
+  // be undefined behaviour before.
+  uint64_t st = 1;
   for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
-    strides[i] = st;
-    st *= std::max<int64_t>(shape[i], 1);
+    strides[i] = static_cast<int64_t>(st);
+    st *= static_cast<uint64_t>(std::max<int64_t>(shape[i], 1));
   }
 }
 
