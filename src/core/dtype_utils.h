@@ -1,6 +1,8 @@
 // Internal: calling a template with the C++ type of a dtype.
 #pragma once
 
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "mlx/dtype.h"
@@ -46,6 +48,28 @@ decltype(auto) dispatch_dtype(Dtype d, F&& f) {
       return f(TypeTag<complex64_t>{});
   }
   return f(TypeTag<float>{});
+}
+
+// The type a real floating T is computed in: float for the half types, T otherwise.
+template <typename T>
+using float_work_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// Calls f(TypeTag<T>{}) for the real floating dtypes; `op` names the caller in the error for
+// any other dtype (op builders let only those through).
+template <typename F>
+decltype(auto) dispatch_float(Dtype d, const char* op, F&& f) {
+  switch (d) {
+    case Dtype::Val::float16:
+      return f(TypeTag<float16_t>{});
+    case Dtype::Val::bfloat16:
+      return f(TypeTag<bfloat16_t>{});
+    case Dtype::Val::float32:
+      return f(TypeTag<float>{});
+    case Dtype::Val::float64:
+      return f(TypeTag<double>{});
+    default:
+      throw std::runtime_error(std::string("[") + op + "] Expected a real floating point input.");
+  }
 }
 
 }  // namespace mlx::core

@@ -133,26 +133,6 @@ namespace {
 // Rows of at least this many elements per parallel chunk.
 constexpr size_t kGrain = size_t{1} << 15;
 
-template <typename T>
-using Work = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
-// Calls f(TypeTag<T>) for the real float dtypes (the only ones the builders let through).
-template <typename F>
-void dispatch_float(Dtype d, F&& f) {
-  switch (d) {
-    case Dtype::Val::float16:
-      return f(TypeTag<float16_t>{});
-    case Dtype::Val::bfloat16:
-      return f(TypeTag<bfloat16_t>{});
-    case Dtype::Val::float32:
-      return f(TypeTag<float>{});
-    case Dtype::Val::float64:
-      return f(TypeTag<double>{});
-    default:
-      throw std::runtime_error("[fast] Expected a real floating point input.");
-  }
-}
-
 // `in` row-contiguous with dtype `t`: itself, or a converted copy kept in `tmp`.
 const array& dense(const array& in, Dtype t, std::optional<array>& tmp) {
   if (in.flags().row_contiguous && in.dtype() == t) {
@@ -228,7 +208,7 @@ std::vector<W> param_row(const array& p) {
 
 template <typename T>
 void rms_norm(const array& x_in, const array& w_in, float eps, array& out) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   std::optional<array> tmp;
   const array& x = dense(x_in, x_in.dtype(), tmp);
   alloc_like(x, out);
@@ -267,7 +247,7 @@ void rms_norm(const array& x_in, const array& w_in, float eps, array& out) {
 template <typename T>
 void rms_norm_vjp(const array& x_in, const array& w_in, const array& g_in, float eps, array& dx_out,
                   array& dw_out) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   std::optional<array> tx, tg;
   const array& x = dense(x_in, x_in.dtype(), tx);
   const array& g = dense(g_in, x_in.dtype(), tg);
@@ -305,7 +285,7 @@ void rms_norm_vjp(const array& x_in, const array& w_in, const array& g_in, float
 
 template <typename T>
 void layer_norm(const array& x_in, const array& w_in, const array& b_in, float eps, array& out) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   std::optional<array> tmp;
   const array& x = dense(x_in, x_in.dtype(), tmp);
   alloc_like(x, out);
@@ -361,7 +341,7 @@ void layer_norm(const array& x_in, const array& w_in, const array& b_in, float e
 template <typename T>
 void layer_norm_vjp(const array& x_in, const array& w_in, const array& g_in, float eps,
                     array& dx_out, array& dw_out, array& db_out) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   std::optional<array> tx, tg;
   const array& x = dense(x_in, x_in.dtype(), tx);
   const array& g = dense(g_in, x_in.dtype(), tg);
@@ -411,7 +391,7 @@ void layer_norm_vjp(const array& x_in, const array& w_in, const array& g_in, flo
 
 template <typename T>
 void rope(const std::vector<array>& inputs, const fast::RoPE& p, array& out) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   std::optional<array> tmp;
   const array& x = dense(inputs[0], inputs[0].dtype(), tmp);
   alloc_like(x, out);
@@ -631,10 +611,10 @@ void attention_block(const Attention<W>& a, int b, int h, int i0, int rows, W* o
 }
 
 template <typename T>
-std::vector<Work<T>> sinks_of(const std::vector<array>& inputs, bool has_sinks) {
-  std::vector<Work<T>> out;
+std::vector<float_work_t<T>> sinks_of(const std::vector<array>& inputs, bool has_sinks) {
+  std::vector<float_work_t<T>> out;
   if (has_sinks) {
-    out = param_row<T, Work<T>>(inputs[3 + (inputs.size() > 4 ? 1 : 0)]);
+    out = param_row<T, float_work_t<T>>(inputs[3 + (inputs.size() > 4 ? 1 : 0)]);
   }
   return out;
 }
@@ -642,11 +622,11 @@ std::vector<Work<T>> sinks_of(const std::vector<array>& inputs, bool has_sinks) 
 // The attention problem of dense q, k, v (batch, heads, tokens, dim) for the forward primitive
 // or its vjp (both hold the scale, the causal flag and whether sinks follow the inputs).
 template <typename T, typename P>
-Attention<Work<T>> attention_of(const array& q, const array& k, const array& v, const P& p,
-                                const array* mask, const std::vector<array>& inputs) {
-  return {q.data<Work<T>>(),
-          k.data<Work<T>>(),
-          v.data<Work<T>>(),
+Attention<float_work_t<T>> attention_of(const array& q, const array& k, const array& v, const P& p,
+                                        const array* mask, const std::vector<array>& inputs) {
+  return {q.data<float_work_t<T>>(),
+          k.data<float_work_t<T>>(),
+          v.data<float_work_t<T>>(),
           q.shape(0),
           q.shape(1),
           k.shape(1),
@@ -654,7 +634,7 @@ Attention<Work<T>> attention_of(const array& q, const array& k, const array& v, 
           k.shape(2),
           q.shape(3),
           v.shape(3),
-          Work<T>(p.scale()),
+          float_work_t<T>(p.scale()),
           p.causal(),
           mask,
           sinks_of<T>(inputs, p.has_sinks())};
@@ -663,7 +643,7 @@ Attention<Work<T>> attention_of(const array& q, const array& k, const array& v, 
 template <typename T>
 void attention(const std::vector<array>& inputs, const fast::ScaledDotProductAttention& p,
                std::vector<array>& outputs) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   constexpr Dtype wt = std::is_same_v<W, double> ? float64 : float32;
   std::optional<array> tq, tk, tv;
   const array& q = dense(inputs[0], wt, tq);
@@ -715,7 +695,7 @@ void attention(const std::vector<array>& inputs, const fast::ScaledDotProductAtt
 template <typename T>
 void attention_vjp(const std::vector<array>& inputs, const fast::ScaledDotProductAttentionVJP& p,
                    std::vector<array>& outputs) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   constexpr Dtype wt = std::is_same_v<W, double> ? float64 : float32;
   const size_t nin = inputs.size();
   std::optional<array> tq, tk, tv, to, tl, tg;
@@ -824,28 +804,28 @@ void attention_vjp(const std::vector<array>& inputs, const fast::ScaledDotProduc
 namespace fast {
 
 void RMSNorm::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::rms_norm<T>(inputs[0], inputs[1], eps(), outputs[0]);
   });
 }
 
 void RMSNormVJP::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::rms_norm_vjp<T>(inputs[0], inputs[1], inputs[2], eps(), outputs[0], outputs[1]);
   });
 }
 
 void LayerNorm::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::layer_norm<T>(inputs[0], inputs[1], inputs[2], eps(), outputs[0]);
   });
 }
 
 void LayerNormVJP::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::layer_norm_vjp<T>(inputs[0], inputs[1], inputs[3], eps(), outputs[0], outputs[1],
                            outputs[2]);
@@ -853,7 +833,7 @@ void LayerNormVJP::eval_cpu(const std::vector<array>& inputs, std::vector<array>
 }
 
 void RoPE::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::rope<T>(inputs, *this, outputs[0]);
   });
@@ -861,7 +841,7 @@ void RoPE::eval_cpu(const std::vector<array>& inputs, std::vector<array>& output
 
 void ScaledDotProductAttention::eval_cpu(const std::vector<array>& inputs,
                                          std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::attention<T>(inputs, *this, outputs);
   });
@@ -869,7 +849,7 @@ void ScaledDotProductAttention::eval_cpu(const std::vector<array>& inputs,
 
 void ScaledDotProductAttentionVJP::eval_cpu(const std::vector<array>& inputs,
                                             std::vector<array>& outputs) {
-  cpu::dispatch_float(inputs[0].dtype(), [&](auto tag) {
+  dispatch_float(inputs[0].dtype(), name(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::attention_vjp<T>(inputs, *this, outputs);
   });

@@ -160,13 +160,9 @@ namespace {
 // Rows of at least this many elements per parallel chunk.
 constexpr size_t kGrain = size_t{1} << 15;
 
-// Half floats are worked in float32, double in double.
-template <typename T>
-using Work = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 template <typename T>
 void softmax_row(const T* p, T* out, size_t n) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   W m = -std::numeric_limits<W>::infinity();
   for (size_t i = 0; i < n; ++i) {
     W x = static_cast<W>(p[i]);
@@ -193,7 +189,7 @@ void softmax_row(const T* p, T* out, size_t n) {
 
 template <typename T>
 T logsumexp_row(const T* p, size_t n) {
-  using W = Work<T>;
+  using W = float_work_t<T>;
   W m = -std::numeric_limits<W>::infinity();
   for (size_t i = 0; i < n; ++i) {
     W x = static_cast<W>(p[i]);
