@@ -12,6 +12,7 @@
 #include "mlx/einsum.h"
 #include "mlx/event.h"
 #include "mlx/fast.h"
+#include "mlx/fft.h"
 #include "mlx/indexing.h"
 #include "mlx/memory.h"
 #include "mlx/ops.h"

@@ -10,6 +10,7 @@
 #include "ops/custom.h"
 #include "ops/elementwise.h"
 #include "ops/fast.h"
+#include "ops/fft.h"
 #include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
