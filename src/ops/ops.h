@@ -14,6 +14,7 @@
 #include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
+#include "ops/linalg.h"
 #include "ops/matmul.h"
 #include "ops/quantized.h"
 #include "ops/random.h"
