@@ -13,6 +13,7 @@
 #include "mlx/event.h"
 #include "mlx/fast.h"
 #include "mlx/indexing.h"
+#include "mlx/io.h"
 #include "mlx/memory.h"
 #include "mlx/ops.h"
 #include "mlx/primitives.h"

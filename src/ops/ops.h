@@ -13,6 +13,7 @@
 #include "ops/gather.h"
 #include "ops/gradient.h"
 #include "ops/indexing.h"
+#include "ops/io.h"
 #include "ops/matmul.h"
 #include "ops/quantized.h"
 #include "ops/random.h"
