@@ -14,6 +14,7 @@
 #include "mlx/fast.h"
 #include "mlx/fft.h"
 #include "mlx/indexing.h"
+#include "mlx/io.h"
 #include "mlx/linalg.h"
 #include "mlx/memory.h"
 #include "mlx/ops.h"

@@ -15,6 +15,7 @@
 #include "ops/gradient.h"
 #include "ops/indexing.h"
 #include "ops/linalg.h"
+#include "ops/io.h"
 #include "ops/matmul.h"
 #include "ops/quantized.h"
 #include "ops/random.h"
