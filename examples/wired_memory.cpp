@@ -75,7 +75,8 @@ int main() {
   // The model: kLayers square float32 matrices (4 MiB each).
   std::vector<mx::array> layers;
   for (int i = 0; i < kLayers; ++i) {
-    layers.push_back(mx::random::uniform({kHidden, kHidden}, mx::float32) * mx::array(0.03f));
+    layers.push_back((mx::random::uniform({kHidden, kHidden}, mx::float32) - mx::array(0.5f)) *
+                     mx::array(0.1f));
   }
   mx::eval(layers);
   size_t weight_bytes = 0;
