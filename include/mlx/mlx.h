@@ -3,6 +3,7 @@
 
 #include "mlx/allocator.h"
 #include "mlx/array.h"
+#include "mlx/backend/cpu/available.h"
 #include "mlx/backend/cuda/cuda.h"
 #include "mlx/backend/gpu/available.h"
 #include "mlx/backend/metal/metal.h"
@@ -24,3 +25,4 @@
 #include "mlx/transforms.h"
 #include "mlx/utils.h"
 #include "mlx/version.h"
+#include "mlx/wired.h"
