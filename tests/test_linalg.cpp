@@ -233,8 +233,8 @@ TEST(LinalgSVD, EmptyAndErrors) {
                  "[linalg::svd] Input array must have >= 2 dimensions. Received array with 1 "
                  "dimensions.");
   EXPECT_INVALID(linalg::svd(array({1, 2}, {1, 2})),
-                 "[linalg::svd] Arrays must have type float32 or float64. Received array with "
-                 "type int32.");
+                 "[linalg::svd] Arrays must have type float32, float64 or complex64. Received "
+                 "array with type int32.");
 }
 
 // ---- inverses ----
@@ -515,8 +515,8 @@ TEST(LinalgEig, General) {
                  "[linalg::eig] Only defined for square matrices. Received array with shape "
                  "(2,3).");
   EXPECT_INVALID(linalg::eigvals(array({1}, {1, 1})),
-                 "[linalg::eigvals] Arrays must have type float32 or float64. Received array "
-                 "with type int32.");
+                 "[linalg::eigvals] Arrays must have type float32, float64 or complex64. "
+                 "Received array with type int32.");
 }
 
 TEST(LinalgEig, Symmetric) {
@@ -541,6 +541,53 @@ TEST(LinalgEig, Symmetric) {
   EXPECT_INVALID(linalg::eigvalsh(zeros({3})),
                  "[linalg::eigvalsh] Arrays must have >= 2 dimensions. Received array with 1 "
                  "dimensions.");
+}
+
+TEST(LinalgEig, Complex) {
+  auto re = check::uniform({2, 4, 4}, -1, 1, 31);
+  auto im = check::uniform({2, 4, 4}, -1, 1, 37);
+  auto a = add(astype(re, complex64), multiply(astype(im, complex64), array(complex64_t(0, 1))));
+  auto max_diff = [](const array& x, const array& y) {
+    return values<float>(max(abs(subtract(x, y))))[0];
+  };
+  // General: A V == V diag(W).
+  auto [w, v] = linalg::eig(a);
+  EXPECT_EQ(w.dtype(), complex64);
+  EXPECT_LT(max_diff(matmul(a, v), multiply(v, expand_dims(w, -2))), 1e-5);
+  EXPECT_LT(max_diff(linalg::eigvals(a), w), 1e-5);
+  auto d =
+      array({complex64_t(1, 1), complex64_t(0, 0), complex64_t(0, 0), complex64_t(2, 0)}, {2, 2});
+  auto wd = values<complex64_t>(linalg::eigvals(d));
+  EXPECT_EQ(wd[0], complex64_t(1, 1));
+  EXPECT_EQ(wd[1], complex64_t(2, 0));
+  // Hermitian: [[1, i], [-i, 1]] has eigenvalues 0 and 2 (float32); A V == V diag(W).
+  auto h =
+      array({complex64_t(1, 0), complex64_t(0, 99), complex64_t(0, -1), complex64_t(1, 0)}, {2, 2});
+  auto wh = linalg::eigvalsh(h);
+  EXPECT_EQ(wh.dtype(), float32);
+  expect_near(wh, {0, 2}, 1e-6);
+  auto herm = add(a, conjugate(mT(a)));
+  auto [hw, hv] = linalg::eigh(herm);
+  EXPECT_EQ(hw.dtype(), float32);
+  EXPECT_EQ(hv.dtype(), complex64);
+  EXPECT_LT(max_diff(matmul(herm, hv), multiply(hv, astype(expand_dims(hw, -2), complex64))), 1e-5);
+  auto [hwu, hvu] = linalg::eigh(herm, "U");
+  EXPECT_LT(max_diff(astype(hwu, complex64), astype(hw, complex64)), 1e-5);
+  // SVD: U diag(S) Vt == A, S real.
+  auto wide = slice(a, {0, 0, 0}, {2, 3, 4});
+  auto usv = linalg::svd(wide);
+  EXPECT_EQ(usv[1].dtype(), float32);
+  auto uk = usv[0];
+  auto vk = slice(usv[2], {0, 0, 0}, {2, 3, 4});
+  auto rebuilt = matmul(multiply(uk, astype(expand_dims(usv[1], -2), complex64)), vk);
+  EXPECT_LT(max_diff(rebuilt, wide), 1e-5);
+  expect_close(linalg::svd(wide, false)[0], usv[1], 1e-5);
+  expect_close(linalg::norm(wide, "nuc", std::vector<int>{-2, -1}), sum(usv[1], -1), 1e-5);
+  EXPECT_INVALID(linalg::inv(a),
+                 "[linalg::inv] Arrays must have type float32 or float64. Received array with "
+                 "type complex64.");
+  EXPECT_THROW(vjp([](const V& x) { return V{linalg::eigvalsh(x[0])}; }, {herm}, {hw}),
+               std::invalid_argument);
 }
 
 // ---- determinants ----

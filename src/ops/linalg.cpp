@@ -100,26 +100,36 @@ std::vector<array> lu_outputs(const array& a, Stream s) {
                             std::make_shared<LUF>(s), {a});
 }
 
+// Singular values and Hermitian eigenvalues are real: float32 for complex64.
+Dtype real_dtype(Dtype d) { return d == complex64 ? float32 : d; }
+
+void check_real_derivative(const array& a, const char* op) {
+  if (a.dtype() == complex64) {
+    throw std::invalid_argument(std::string("[linalg::") + op +
+                                "] Derivatives for complex inputs are not implemented.");
+  }
+}
+
 std::vector<array> svd_outputs(const array& a, bool compute_uv, Stream s) {
   int m = a.shape(-2), n = a.shape(-1);
   Shape values(a.shape().begin(), a.shape().end() - 1);
   values.back() = std::min(m, n);
   auto p = std::make_shared<SVD>(s, compute_uv);
   if (!compute_uv) {
-    return {array(std::move(values), a.dtype(), p, {a})};
+    return {array(std::move(values), real_dtype(a.dtype()), p, {a})};
   }
   auto batch = batch_shape(a);
   return array::make_arrays({with_matrix(batch, m, m), values, with_matrix(batch, n, n)},
-                            {a.dtype(), a.dtype(), a.dtype()}, p, {a});
+                            {a.dtype(), real_dtype(a.dtype()), a.dtype()}, p, {a});
 }
 
 std::vector<array> eigh_outputs(const array& a, const std::string& uplo, bool vectors, Stream s) {
   Shape values(a.shape().begin(), a.shape().end() - 1);
   auto p = std::make_shared<Eigh>(s, uplo, vectors);
   if (!vectors) {
-    return {array(std::move(values), a.dtype(), p, {a})};
+    return {array(std::move(values), real_dtype(a.dtype()), p, {a})};
   }
-  return array::make_arrays({values, a.shape()}, {a.dtype(), a.dtype()}, p, {a});
+  return array::make_arrays({values, a.shape()}, {real_dtype(a.dtype()), a.dtype()}, p, {a});
 }
 
 }  // namespace
@@ -145,6 +155,15 @@ void check_float(Dtype dtype, const std::string& prefix) {
   }
 }
 
+void check_float_or_complex(Dtype dtype, const std::string& prefix) {
+  if (dtype != float32 && dtype != float64 && dtype != complex64) {
+    std::ostringstream msg;
+    msg << prefix << " Arrays must have type float32, float64 or complex64. Received array with "
+        << "type " << dtype << ".";
+    throw std::invalid_argument(msg.str());
+  }
+}
+
 void check_matrix(const array& a, const std::string& prefix) {
   if (a.ndim() < 2) {
     std::ostringstream msg;
@@ -154,12 +173,17 @@ void check_matrix(const array& a, const std::string& prefix) {
   }
 }
 
-// The checks every factorization shares: a CPU stream, float32 or float64, >= 2 dims and, when
-// `square` names what is only defined for square matrices, square ones.
+// The checks every factorization shares: a CPU stream, float32 or float64 (or complex64 with
+// `complex`), >= 2 dims and, when `square` names what is only defined for square matrices,
+// square ones.
 void check_factorizable(const array& a, const StreamOrDevice& s, const std::string& prefix,
-                        const char* square = nullptr) {
+                        const char* square = nullptr, bool complex = false) {
   check_cpu_stream(s, prefix);
-  check_float(a.dtype(), prefix);
+  if (complex) {
+    check_float_or_complex(a.dtype(), prefix);
+  } else {
+    check_float(a.dtype(), prefix);
+  }
   check_matrix(a, prefix);
   if (square && a.shape(-1) != a.shape(-2)) {
     std::ostringstream msg;
@@ -170,9 +194,9 @@ void check_factorizable(const array& a, const StreamOrDevice& s, const std::stri
 
 Dtype at_least_float(Dtype d) { return issubdtype(d, inexact) ? d : promote_types(d, float32); }
 
-// The dtype the LAPACK kernels compute a floating input in: float64 stays, the others go
+// The dtype the LAPACK kernels compute an input in: float64 and complex64 stay, the others go
 // through float32.
-Dtype lapack_dtype(Dtype d) { return d == float64 ? float64 : float32; }
+Dtype lapack_dtype(Dtype d) { return d == float64 || d == complex64 ? d : float32; }
 
 array l2_norm(const array& a, const std::vector<int>& axes, bool keepdims, Stream s) {
   if (issubdtype(a.dtype(), complexfloating)) {
@@ -211,12 +235,12 @@ int normalize_axis(int axis, const array& a) {
   return axis < 0 ? axis + nd : axis;
 }
 
-// The singular values of the matrices on axes (row, col) (normalized), in a's float dtype.
+// The singular values of the matrices on axes (row, col) (normalized), in a's real float dtype.
 array singular_values(const array& a, int row, int col, Stream s) {
   auto dtype = at_least_float(a.dtype());
   auto m = moveaxis(moveaxis(a, row, -1, s), col > row ? col - 1 : col, -1, s);
   m = astype(m, lapack_dtype(dtype), s);
-  return astype(svd_outputs(m, false, s)[0], dtype, s);
+  return astype(svd_outputs(m, false, s)[0], real_dtype(dtype), s);
 }
 
 // Re-inserts the reduced axes (row, col) as size 1 when keepdims.
@@ -422,7 +446,7 @@ std::pair<array, array> qr(const array& a, StreamOrDevice s) {
 
 std::vector<array> svd(const array& a, bool compute_uv, StreamOrDevice s) {
   check_cpu_stream(s, "[linalg::svd]");
-  check_float(a.dtype(), "[linalg::svd]");
+  check_float_or_complex(a.dtype(), "[linalg::svd]");
   if (a.ndim() < 2) {
     std::ostringstream msg;
     msg << "[linalg::svd] Input array must have >= 2 dimensions. Received array with " << a.ndim()
@@ -542,7 +566,7 @@ array cross(const array& a, const array& b, int axis, StreamOrDevice s) {
 // ---- eigenproblems ----
 
 std::pair<array, array> eig(const array& a, StreamOrDevice s) {
-  check_factorizable(a, s, "[linalg::eig]", "Only defined for square matrices.");
+  check_factorizable(a, s, "[linalg::eig]", "Only defined for square matrices.", true);
   Shape values(a.shape().begin(), a.shape().end() - 1);
   auto out = array::make_arrays({values, a.shape()}, {complex64, complex64},
                                 std::make_shared<Eig>(to_stream(s), true), {a});
@@ -550,7 +574,7 @@ std::pair<array, array> eig(const array& a, StreamOrDevice s) {
 }
 
 array eigvals(const array& a, StreamOrDevice s) {
-  check_factorizable(a, s, "[linalg::eigvals]", "Only defined for square matrices.");
+  check_factorizable(a, s, "[linalg::eigvals]", "Only defined for square matrices.", true);
   Shape values(a.shape().begin(), a.shape().end() - 1);
   return array(std::move(values), complex64, std::make_shared<Eig>(to_stream(s), false), {a});
 }
@@ -564,14 +588,14 @@ void check_uplo(const std::string& uplo, const std::string& prefix) {
 }  // namespace
 
 std::pair<array, array> eigh(const array& a, std::string UPLO, StreamOrDevice s) {
-  check_factorizable(a, s, "[linalg::eigh]", "Only defined for square matrices.");
+  check_factorizable(a, s, "[linalg::eigh]", "Only defined for square matrices.", true);
   check_uplo(UPLO, "[linalg::eigh]");
   auto out = eigh_outputs(a, UPLO, true, to_stream(s));
   return {out[0], out[1]};
 }
 
 array eigvalsh(const array& a, std::string UPLO, StreamOrDevice s) {
-  check_factorizable(a, s, "[linalg::eigvalsh]", "Only defined for square matrices.");
+  check_factorizable(a, s, "[linalg::eigvalsh]", "Only defined for square matrices.", true);
   check_uplo(UPLO, "[linalg::eigvalsh]");
   return eigh_outputs(a, UPLO, false, to_stream(s))[0];
 }
@@ -788,6 +812,7 @@ std::vector<array> SVD::vjp(const std::vector<array>& primals, const std::vector
                             const std::vector<int>&, const std::vector<array>& outputs) {
   auto s = stream();
   auto& a = primals[0];
+  check_real_derivative(a, "svd");
   int m = a.shape(-2), n = a.shape(-1), k = std::min(m, n);
   auto full = compute_uv() ? outputs : svd_outputs(a, true, s);
   auto uk = take_span(full[0], -1, 0, k, s);
@@ -821,6 +846,7 @@ std::vector<array> SVD::jvp(const std::vector<array>& primals, const std::vector
                             const std::vector<int>&) {
   auto s = stream();
   auto& a = primals[0];
+  check_real_derivative(a, "svd");
   auto& da = tangents[0];
   int m = a.shape(-2), n = a.shape(-1), k = std::min(m, n);
   auto full = svd_outputs(a, true, s);
@@ -883,6 +909,7 @@ std::vector<array> Eigh::vjp(const std::vector<array>& primals,
                              const std::vector<array>& cotangents, const std::vector<int>&,
                              const std::vector<array>& outputs) {
   auto s = stream();
+  check_real_derivative(primals[0], "eigh");
   auto full = compute_eigenvectors() ? outputs : eigh_outputs(primals[0], uplo(), true, s);
   auto& w = full[0];
   auto& v = full[1];
@@ -897,6 +924,7 @@ std::vector<array> Eigh::vjp(const std::vector<array>& primals,
 std::vector<array> Eigh::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
                              const std::vector<int>&) {
   auto s = stream();
+  check_real_derivative(primals[0], "eigh");
   auto full = eigh_outputs(primals[0], uplo(), true, s);
   auto& w = full[0];
   auto& v = full[1];

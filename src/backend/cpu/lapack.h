@@ -4,7 +4,10 @@
 // passed at the end, as gfortran expects.
 #pragma once
 
+#include <algorithm>
+#include <complex>
 #include <cstddef>
+#include <vector>
 
 extern "C" {
 using lapack_len = std::size_t;
@@ -54,6 +57,17 @@ void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const
 void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
              float* work, const int* lwork, int* iwork, const int* liwork, int* info, lapack_len,
              lapack_len);
+void cgesdd_(const char* jobz, const int* m, const int* n, std::complex<float>* a, const int* lda,
+             float* s, std::complex<float>* u, const int* ldu, std::complex<float>* vt,
+             const int* ldvt, std::complex<float>* work, const int* lwork, float* rwork, int* iwork,
+             int* info, lapack_len);
+void cgeev_(const char* jobvl, const char* jobvr, const int* n, std::complex<float>* a,
+            const int* lda, std::complex<float>* w, std::complex<float>* vl, const int* ldvl,
+            std::complex<float>* vr, const int* ldvr, std::complex<float>* work, const int* lwork,
+            float* rwork, int* info, lapack_len, lapack_len);
+void cheevd_(const char* jobz, const char* uplo, const int* n, std::complex<float>* a,
+             const int* lda, float* w, std::complex<float>* work, const int* lwork, float* rwork,
+             const int* lrwork, int* iwork, const int* liwork, int* info, lapack_len, lapack_len);
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info, lapack_len,
              lapack_len);
@@ -133,5 +147,41 @@ MLX_LAPACK_OVERLOADS(float, s)
 MLX_LAPACK_OVERLOADS(double, d)
 
 #undef MLX_LAPACK_OVERLOADS
+
+// complex64: the real workspaces (sized by LAPACK's documented minimums) are allocated here.
+using cfloat = std::complex<float>;
+
+inline int gesdd(char jobz, int m, int n, cfloat* a, int lda, float* s, cfloat* u, int ldu,
+                 cfloat* vt, int ldvt, cfloat* work, int lwork, int* iwork) {
+  int info = 0;
+  size_t k = std::min(m, n), mx = std::max(m, n);
+  std::vector<float> rwork(
+      std::max<size_t>(1, jobz == 'N' ? 7 * k : k * std::max(5 * k + 7, 2 * mx + 2 * k + 1)));
+  cgesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, rwork.data(), iwork, &info,
+          1);
+  return info;
+}
+
+inline int geev(char jobvr, int n, cfloat* a, int lda, cfloat* w, cfloat* vr, int ldvr,
+                cfloat* work, int lwork) {
+  int info = 0;
+  char jobvl = 'N';
+  int ldvl = 1;
+  std::vector<float> rwork(std::max(1, 2 * n));
+  cgeev_(&jobvl, &jobvr, &n, a, &lda, w, nullptr, &ldvl, vr, &ldvr, work, &lwork, rwork.data(),
+         &info, 1, 1);
+  return info;
+}
+
+inline int syevd(char jobz, char uplo, int n, cfloat* a, int lda, float* w, cfloat* work, int lwork,
+                 int* iwork, int liwork) {
+  int info = 0;
+  size_t nn = static_cast<size_t>(n);
+  int lrwork = static_cast<int>(std::max<size_t>(1, jobz == 'V' ? 1 + 5 * nn + 2 * nn * nn : nn));
+  std::vector<float> rwork(lrwork);
+  cheevd_(&jobz, &uplo, &n, a, &lda, w, work, &lwork, rwork.data(), &lrwork, iwork, &liwork, &info,
+          1, 1);
+  return info;
+}
 
 }  // namespace mlx::core::cpu::lapack

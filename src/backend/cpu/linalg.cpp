@@ -3,14 +3,15 @@
 // transpose gives the answer directly (inverse, Cholesky, SVD, eigh, solve with getrs' 'T'), the
 // row-major copy is used as the column-major transpose and no transposing pass is needed.
 //
-// Threading: one matrix runs alone with OpenBLAS's threads (LAPACK's blocked algorithms spend
-// their time in BLAS 3); a batch is split over the pool with OpenBLAS single-threaded, as for
-// batched matmul. cpu::BlasThreads holds the thread count for the duration (see blas.h).
+// Threading: one large matrix runs alone with OpenBLAS's threads (LAPACK's blocked algorithms
+// spend their time in BLAS 3); a batch is split over the pool with OpenBLAS single-threaded, as
+// for batched matmul. cpu::BlasThreads holds the thread count for the duration (see blas.h).
 #include <algorithm>
 #include <complex>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backend/cpu/blas.h"
@@ -25,8 +26,10 @@ namespace {
 
 namespace lapack = cpu::lapack;
 
-// Floating-point operations of one factorization, from which a batch chunk is worth a task.
+// Floating-point operations of one factorization: from which a batch chunk is worth a task, and
+// from which one matrix gets OpenBLAS's threads (256^3).
 constexpr size_t kChunkWork = size_t(1) << 16;
+constexpr size_t kThreadedWork = size_t(1) << 24;
 
 struct Batch {
   size_t count;
@@ -91,7 +94,10 @@ template <typename F>
 void for_each_matrix(size_t count, size_t flops, F&& fn) {
   if (count == 0) return;
   if (count == 1) {
-    cpu::BlasThreads threads(cpu::num_threads());
+    // LAPACK's reductions (QR panels, bidiagonal and tridiagonal forms) make many small BLAS
+    // calls, each a synchronisation of OpenBLAS's threads: below kThreadedWork it costs more
+    // than it gains.
+    cpu::BlasThreads threads(flops >= kThreadedWork ? cpu::num_threads() : 1);
     fn(size_t(0), size_t(1));
     return;
   }
@@ -107,9 +113,24 @@ size_t cube(int n) { return static_cast<size_t>(n) * n * n; }
 
 void allocate(array& out) { out.set_data(allocator::malloc(out.nbytes())); }
 
+// The workspace size a query returned (in the real part of a complex workspace).
 template <typename T>
 int query_size(T w) {
-  return std::max(1, static_cast<int>(w));
+  return std::max(1, static_cast<int>(std::real(w)));
+}
+
+// The real type of a (possibly complex) element type: singular values and eigenvalues of
+// Hermitian matrices.
+template <typename T>
+using Real = std::conditional_t<std::is_same_v<T, complex64_t>, float, T>;
+
+template <typename T>
+T conj_of(T x) {
+  if constexpr (std::is_same_v<T, complex64_t>) {
+    return std::conj(x);
+  } else {
+    return x;
+  }
 }
 
 // ---- kernels, one per primitive, on float or double ----
@@ -212,7 +233,7 @@ void svd(const array& a, std::vector<array>& outs, bool compute_uv) {
     std::vector<int> iwork(8 * static_cast<size_t>(k));
     T dummy = 0;
     for (size_t i = begin; i < end; ++i) {
-      T* s = s_out.data<T>() + i * k;
+      Real<T>* s = s_out.data<Real<T>>() + i * k;
       // LAPACK factors the transpose (the row-major copy): a^T = U' S Vt', so a's U is Vt'
       // and its Vt is U', each already in row-major order.
       T* u = compute_uv ? outs[0].data<T>() + i * m * m : &dummy;
@@ -287,6 +308,32 @@ void eig(const array& a, std::vector<array>& outs, bool vectors) {
   });
 }
 
+// A complex matrix: LAPACK returns complex eigenvalues and eigenvector columns directly.
+void eig_complex(const array& a, std::vector<array>& outs, bool vectors) {
+  Batch g = batch_of(a);
+  int n = g.rows;
+  for (auto& o : outs) allocate(o);
+  for_each_matrix(g.count, 40 * cube(n), [&](size_t begin, size_t end) {
+    size_t nn = static_cast<size_t>(n) * n;
+    std::vector<complex64_t> buf(nn), vr(vectors ? nn : 1), work;
+    for (size_t i = begin; i < end; ++i) {
+      if (n == 0) continue;
+      load(a, i, buf.data(), true);
+      auto* w = outs[0].data<complex64_t>() + i * n;
+      char job = vectors ? 'V' : 'N';
+      if (work.empty()) {
+        complex64_t size;
+        lapack::geev(job, n, buf.data(), n, w, vr.data(), n, &size, -1);
+        work.resize(query_size(size));
+      }
+      int info = lapack::geev(job, n, buf.data(), n, w, vr.data(), n, work.data(),
+                              static_cast<int>(work.size()));
+      if (info > 0) fail(vectors ? "eig" : "eigvals", "The eigenvalues did not converge.");
+      if (vectors) transpose_into(vr.data(), n, n, outs[1].data<complex64_t>() + i * nn);
+    }
+  });
+}
+
 template <typename T>
 void eigh(const array& a, std::vector<array>& outs, bool lower, bool vectors) {
   Batch g = batch_of(a);
@@ -298,9 +345,10 @@ void eigh(const array& a, std::vector<array>& outs, bool lower, bool vectors) {
     std::vector<int> iwork;
     for (size_t i = begin; i < end; ++i) {
       if (n == 0) continue;
-      // The row-major copy is the transpose: a's lower triangle is its upper one.
+      // The row-major copy is the transpose, a's conjugate: a's lower triangle is its upper
+      // one, and the eigenvectors come out conjugated.
       load(a, i, buf.data(), false);
-      T* w = outs[0].data<T>() + i * n;
+      Real<T>* w = outs[0].data<Real<T>>() + i * n;
       char job = vectors ? 'V' : 'N', uplo = lower ? 'U' : 'L';
       if (work.empty()) {
         T size;
@@ -313,7 +361,11 @@ void eigh(const array& a, std::vector<array>& outs, bool lower, bool vectors) {
           lapack::syevd(job, uplo, n, buf.data(), n, w, work.data(), static_cast<int>(work.size()),
                         iwork.data(), static_cast<int>(iwork.size()));
       if (info > 0) fail(vectors ? "eigh" : "eigvalsh", "The eigenvalues did not converge.");
-      if (vectors) transpose_into(buf.data(), n, n, outs[1].data<T>() + i * n * n);
+      if (!vectors) continue;
+      T* v = outs[1].data<T>() + i * n * n;
+      for (int r = 0; r < n; ++r) {
+        for (int c = 0; c < n; ++c) v[r * n + c] = conj_of(buf[c * n + r]);
+      }
     }
   });
 }
@@ -380,13 +432,16 @@ void solve(const array& a, const array& b, array& out, SolveKind kind) {
       });
 }
 
-// Runs kernel<float> or kernel<double> for the input's dtype.
-template <typename F>
+// Runs kernel<float>, kernel<double> or (where Complex allows) kernel<complex64_t> for the
+// input's dtype.
+template <bool Complex = false, typename F>
 void dispatch(Dtype dtype, const char* name, F&& f) {
   if (dtype == float32) {
     f(float{});
   } else if (dtype == float64) {
     f(double{});
+  } else if (Complex && dtype == complex64) {
+    if constexpr (Complex) f(complex64_t{});
   } else {
     throw std::runtime_error(std::string("[") + name + "] Unsupported dtype.");
   }
@@ -408,17 +463,21 @@ void QRF::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs
 }
 
 void SVD::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  dispatch(inputs[0].dtype(), name(),
-           [&](auto t) { svd<decltype(t)>(inputs[0], outputs, compute_uv()); });
+  dispatch<true>(inputs[0].dtype(), name(),
+                 [&](auto t) { svd<decltype(t)>(inputs[0], outputs, compute_uv()); });
 }
 
 void Eig::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
+  if (inputs[0].dtype() == complex64) {
+    eig_complex(inputs[0], outputs, compute_eigenvectors());
+    return;
+  }
   dispatch(inputs[0].dtype(), name(),
            [&](auto t) { eig<decltype(t)>(inputs[0], outputs, compute_eigenvectors()); });
 }
 
 void Eigh::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
-  dispatch(inputs[0].dtype(), name(), [&](auto t) {
+  dispatch<true>(inputs[0].dtype(), name(), [&](auto t) {
     eigh<decltype(t)>(inputs[0], outputs, uplo() == "L", compute_eigenvectors());
   });
 }
