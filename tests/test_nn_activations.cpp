@@ -245,4 +245,17 @@ TEST(NnActivations, CompiledActivationsVmapAndGradOfGrad) {
   check::grads(dsilu, {x}, 1e-6, 1e-5);
 }
 
+TEST(NnActivations, InsideCompiledFunctions) {
+  // The compiled activations nest inside a user's compiled function.
+  auto f = [](const std::vector<array>& in) {
+    return std::vector<array>{nn::gelu(in[0]) + nn::silu(in[0]) * nn::mish(in[0])};
+  };
+  auto x = check::uniform({4, 5}, -2, 2, 9, float32);
+  check::expect_same(compile(f)({x})[0], f({x})[0], 1e-6);
+  auto g = compile([](const std::vector<array>& in) {
+    return std::vector<array>{grad([](const array& v) { return sum(nn::gelu(v)); })(in[0])};
+  });
+  check::expect_same(g({x})[0], grad([](const array& v) { return sum(nn::gelu(v)); })(x), 1e-6);
+}
+
 }  // namespace

@@ -130,6 +130,18 @@ TEST(NnNorm, BatchNormTrainingAndEval) {
                {check::uniform({5, 3})}, 1e-6, 1e-5);
 }
 
+TEST(NnNorm, BatchNormStatisticsUpdateInsideValueAndGrad) {
+  auto bn = std::make_shared<nn::BatchNorm>(3);
+  auto x = pattern({4, 3}, 29) * array(3.0f) + array({1.0f, -1.0f, 0.5f});
+  auto vg = nn::value_and_grad(*bn, [&](const std::vector<array>& in) {
+    return sum(square((*bn)(in[0])));
+  });
+  auto [loss, grads] = vg({x});
+  EXPECT_EQ(keys(grads), (Strings{"bias", "weight"}));
+  expect_near(*bn->running_mean, {3}, nn_ref::bn_running_mean, 1e-6);
+  expect_near(*bn->running_var, {3}, nn_ref::bn_running_var, 1e-6);
+}
+
 TEST(NnNorm, HalfPrecision) {
   auto x = astype(pattern({2, 3, 4}, 24), float16);
   auto ln = std::make_shared<nn::LayerNorm>(4);
