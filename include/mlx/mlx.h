@@ -11,6 +11,7 @@
 #include "mlx/dtype.h"
 #include "mlx/einsum.h"
 #include "mlx/event.h"
+#include "mlx/export.h"
 #include "mlx/fast.h"
 #include "mlx/indexing.h"
 #include "mlx/memory.h"
