@@ -4,6 +4,7 @@
 // benchmarks/compare.py runs the same workloads in NumPy and PyTorch and prints ratios.
 #include <algorithm>
 #include <chrono>
+#include <complex>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -231,6 +232,15 @@ int main(int argc, char** argv) {
     std::printf("FAST_sdpa_unfused_4x8x1024x64 %.3f\n", median_ms(unfused, 10));
     std::printf("FAST_rms_norm_4096x4096 %.3f\n",
                 median_ms([&] { return mx::fast::rms_norm(m, std::nullopt, 1e-5f); }, 10));
+  }
+
+  // FFT: a complex64 transform of 2^20 points, re = ramp, im = 1 - ramp (issue 8).
+  {
+    auto re = ramp({1 << 20});
+    auto x = mx::add(re, mx::multiply(mx::subtract(mx::array(1.0f), re),
+                                      mx::array(std::complex<float>(0.0f, 1.0f))));
+    mx::eval(x);
+    std::printf("fft_c64_2^20 %.3f\n", median_ms([&] { return mx::fft::fft(x); }, 20));
   }
   return 0;
 }

@@ -195,6 +195,16 @@ def workloads(lib):
     out["FAST_sdpa_causal_4x8x1024x64"] = median_ms(sdpa, 10)
     out["FAST_sdpa_unfused_4x8x1024x64"] = out["FAST_sdpa_causal_4x8x1024x64"]
 
+    # fft of 2^20 complex64 points, re = ramp, im = 1 - ramp, as bench_core (issue 8). NumPy 2
+    # keeps complex64 (NumPy 1 computes in complex128).
+    re = ramp(lib, (1 << 20,))
+    if lib == "numpy":
+        x = (re + 1j * (1 - re)).astype(np.complex64)
+        out["fft_c64_2^20"] = median_ms(lambda: np.fft.fft(x), 20)
+    else:
+        x = torch.complex(re, 1 - re)
+        out["fft_c64_2^20"] = median_ms(lambda: torch.fft.fft(x), 20)
+
     return out
 
 
@@ -241,6 +251,9 @@ def main():
             limit = f"{BYTES[bytes_key(key)] / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
         elif key.startswith("FAST_sdpa_causal"):
             limit = f"{med(ours, 'FAST_sdpa_unfused_4x8x1024x64') / o:.2f}x faster than our unfused"
+        elif key.startswith("fft_"):
+            # fft 2^20 complex64, in the customary 5 n log2(n) flops.
+            limit = f"{5 * (1 << 20) * 20 / (o * 1e-3) / 1e9:.1f} GFLOP/s (5 n log2 n)"
         elif prefix == "W10":
             limit = ""
         elif prefix == "W7":
