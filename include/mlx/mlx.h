@@ -12,6 +12,7 @@
 #include "mlx/dtype.h"
 #include "mlx/einsum.h"
 #include "mlx/event.h"
+#include "mlx/export.h"
 #include "mlx/fast.h"
 #include "mlx/fft.h"
 #include "mlx/indexing.h"
