@@ -138,7 +138,10 @@ ModuleChildren Module::children() const {
       if (auto m = e.get_modules().front()) out[e.key] = Item(m);
     } else if (e.kind == Kind::module_list) {
       Item::List list;
-      for (auto& m : e.get_modules()) list.push_back(m ? Item(m) : Item());
+      for (auto& m : e.get_modules()) {
+        list.emplace_back();
+        if (m) list.back() = Item(m);
+      }
       out[e.key] = Item(std::move(list));
     }
   }
