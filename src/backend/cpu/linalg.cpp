@@ -3,9 +3,9 @@
 // transpose gives the answer directly (inverse, Cholesky, SVD, eigh, solve with getrs' 'T'), the
 // row-major copy is used as the column-major transpose and no transposing pass is needed.
 //
-// Threading: one large matrix runs alone with OpenBLAS's threads (LAPACK's blocked algorithms
-// spend their time in BLAS 3); a batch is split over the pool with OpenBLAS single-threaded, as
-// for batched matmul. cpu::BlasThreads holds the thread count for the duration (see blas.h).
+// Threading, as for matmul: a few large matrices run one after another with OpenBLAS's threads
+// (LAPACK's blocked algorithms spend their time in BLAS 3); a batch is split over the pool with
+// OpenBLAS single-threaded. cpu::BlasThreads holds the thread count for the duration (blas.h).
 #include <algorithm>
 #include <complex>
 #include <numeric>
@@ -17,7 +17,6 @@
 #include "backend/cpu/blas.h"
 #include "backend/cpu/lapack.h"
 #include "backend/cpu/thread_pool.h"
-#include "mlx/backend/common/utils.h"
 #include "ops/ops.h"
 
 namespace mlx::core {
@@ -88,17 +87,18 @@ void zero_triangle(T* a, int n, bool lower) {
   }
 }
 
-// Runs fn(begin, end) over the batch's matrices as the threading policy above says; `flops`
-// estimates one matrix's work.
+// Runs fn(begin, end) over the batch's matrices as the threading policy above says (a few large
+// matrices run one after another, each with every thread); `flops` estimates one matrix's work.
 template <typename F>
 void for_each_matrix(size_t count, size_t flops, F&& fn) {
   if (count == 0) return;
-  if (count == 1) {
-    // LAPACK's reductions (QR panels, bidiagonal and tridiagonal forms) make many small BLAS
-    // calls, each a synchronisation of OpenBLAS's threads: below kThreadedWork it costs more
-    // than it gains.
-    cpu::BlasThreads threads(flops >= kThreadedWork ? cpu::num_threads() : 1);
-    fn(size_t(0), size_t(1));
+  // LAPACK's reductions (QR panels, bidiagonal and tridiagonal forms) make many small BLAS
+  // calls, each a synchronisation of OpenBLAS's threads: below kThreadedWork that costs more
+  // than it gains, and a batch gains more from one matrix per thread.
+  bool large = flops >= kThreadedWork;
+  if (count == 1 || (large && count < static_cast<size_t>(cpu::num_threads()))) {
+    cpu::BlasThreads threads(large ? cpu::num_threads() : 1);
+    fn(size_t(0), count);
     return;
   }
   cpu::BlasThreads threads(1);
@@ -133,7 +133,7 @@ T conj_of(T x) {
   }
 }
 
-// ---- kernels, one per primitive, on float or double ----
+// ---- kernels, one per primitive, on float or double (svd, eig, eigh also complex64) ----
 
 template <typename T>
 void inverse(const array& a, array& out, bool tri, bool upper) {
