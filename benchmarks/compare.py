@@ -194,6 +194,8 @@ def workloads(lib):
             lambda: m * torch.rsqrt((m * m).mean(-1, keepdim=True) + 1e-5), 10)
     out["FAST_sdpa_causal_4x8x1024x64"] = median_ms(sdpa, 10)
     out["FAST_sdpa_unfused_4x8x1024x64"] = out["FAST_sdpa_causal_4x8x1024x64"]
+    if lib == "torch":
+        out.update(torch_training())
 
     # fft of 2^20 complex64 points, re = ramp, im = 1 - ramp, as bench_core (issue 8). NumPy 2
     # keeps complex64 (NumPy 1 computes in complex128).
@@ -205,6 +207,97 @@ def workloads(lib):
         x = torch.complex(re, 1 - re)
         out["fft_c64_2^20"] = median_ms(lambda: torch.fft.fft(x), 20)
 
+    return out
+
+
+def train_flops():
+    """Matrix-multiply FLOPs of one training step of W8 and W9: forward + 2x forward backward."""
+    mlp = 2 * 256 * (784 * 512 + 512 * 512 + 512 * 10)
+    batch, tokens, d, heads, vocab, layers = 16, 128, 256, 4, 256, 4
+    n = batch * tokens
+    per_layer = (4 * 2 * n * d * d  # query, key, value, out projections
+                 + 2 * 2 * n * d * 4 * d  # the MLP
+                 + 2 * 2 * batch * heads * tokens * tokens * (d // heads))  # q k^T and a v
+    transformer = layers * per_layer + 2 * n * d * vocab
+    return {"W8": 3 * mlp, "W9": 3 * transformer}
+
+
+def torch_training():
+    """W8 and W9 with torch.nn and torch.optim: the same models, data and optimizers as
+    bench_core (its models are written with ops under MLX's parameter names)."""
+    nn, F = torch.nn, torch.nn.functional
+    out = {}
+    torch.manual_seed(8)
+    mlp = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                        nn.Linear(512, 10))
+    adam = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+    x, y = ramp("torch", (256, 784)), torch.arange(256) % 10
+
+    def step_mlp():
+        adam.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(mlp(x), y)
+        loss.backward()
+        adam.step()
+
+    out["W8_train_mlp_adam"] = median_ms(step_mlp, 20)
+
+    batch, tokens, d, heads, vocab = 16, 128, 256, 4, 256
+    causal = torch.ones(tokens, tokens, dtype=torch.bool).tril()
+
+    def attention(q, k, v):
+        if hasattr(F, "scaled_dot_product_attention"):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        s = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+        return torch.softmax(s.masked_fill(~causal, float("-inf")), -1) @ v
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.query_proj = nn.Linear(d, d, bias=False)
+            self.key_proj = nn.Linear(d, d, bias=False)
+            self.value_proj = nn.Linear(d, d, bias=False)
+            self.out_proj = nn.Linear(d, d, bias=False)
+            self.fc1, self.fc2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            split = lambda a: a.view(b, t, heads, d // heads).transpose(1, 2)
+            h = self.ln1(x)
+            att = attention(split(self.query_proj(h)), split(self.key_proj(h)),
+                            split(self.value_proj(h)))
+            x = x + self.out_proj(att.transpose(1, 2).reshape(b, t, d))
+            return x + self.fc2(F.relu(self.fc1(self.ln2(x))))
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, d)
+            self.positions = nn.Parameter(torch.randn(tokens, d) * 0.02)
+            self.layers = nn.ModuleList([Block() for _ in range(4)])
+            self.norm = nn.LayerNorm(d)
+            self.out = nn.Linear(d, vocab, bias=False)
+
+        def forward(self, tok):
+            x = self.embedding(tok) + self.positions[: tok.shape[1]]
+            for layer in self.layers:
+                x = layer(x)
+            return self.out(self.norm(x)).view(-1, vocab)
+
+    torch.manual_seed(9)
+    model = Transformer()
+    adamw = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    seq = (torch.arange(batch * tokens) * 7) % vocab
+    inputs = seq.view(batch, tokens)
+    targets = ((inputs + 1) % vocab).view(-1)
+
+    def step_transformer():
+        adamw.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(inputs), targets)
+        loss.backward()
+        adamw.step()
+
+    out["W9_train_transformer_adamw"] = median_ms(step_transformer, 5)
     return out
 
 
@@ -243,7 +336,7 @@ def main():
     header = f"{'workload':28} {'mlx ms':>9} {'numpy ms':>9} {'torch ms':>9} {'vs numpy':>9} {'vs torch':>9}  of limit"
     print(header)
     for key in ours[0]:
-        if key.startswith(("MLP", "TRAIN", "IO")):
+        if key.startswith(("MLP", "TRAIN", "IO", "W8", "W9")):
             continue
         o, n, t = med(ours, key), med(numpy_, key), med(torch_, key) if torch_ else float("nan")
         prefix = key.split("_", 1)[0]
@@ -285,6 +378,20 @@ def main():
     step, step_c = med(ours, "TRAIN_step_ms"), med(ours, "TRAIN_step_compiled_ms")
     print(f"training step (MLP, value_and_grad, Adam): {step:.3f} ms, compiled {step_c:.3f} ms "
           f"({step / step_c:.2f}x faster compiled; target 1.2x)")
+    # W8/W9: training steps with nn and optimizers, compiled, against torch.nn + torch.optim, and
+    # the step's matmul FLOP rate against the same-run cblas_sgemm (2048) rate.
+    sgemm_gflops = 2 * 2048**3 / (limits["cblas_sgemm_2048_ms"] * 1e-3) / 1e9
+    flops = train_flops()
+    for key, label in (("W8_train_mlp_adam", "W8 MLP 784-512-512-10, batch 256, Adam"),
+                       ("W9_train_transformer_adamw",
+                        "W9 transformer 4x256, 4 heads, 16x128 tokens, AdamW")):
+        o = med(ours, key)
+        t = med(torch_, key) if torch_ else float("nan")
+        gflops = flops[key[:2]] / (o * 1e-3) / 1e9
+        print(f"{label}: {o:.3f} ms, torch {t:.3f} ms ({t / o:.2f}x); {gflops:.1f} GFLOP/s = "
+              f"{gflops / sgemm_gflops * 100:.0f}% of cblas_sgemm ({sgemm_gflops:.1f} GFLOP/s)")
+    w8u = med(ours, "W8u_train_mlp_adam_uncompiled")
+    print(f"  W8 uncompiled: {w8u:.3f} ms ({w8u / med(ours, 'W8_train_mlp_adam'):.2f}x compiled)")
     fwd, both = med(ours, "MLP_forward_ms"), med(ours, "MLP_value_and_grad_ms")
     print(f"MLP 3 layers: forward {fwd:.3f} ms, value_and_grad {both:.3f} ms ({both / fwd:.2f}x forward)")
     # [io] a 1 GiB safetensors load from the page cache against `cat` of the same file; both are

@@ -49,16 +49,18 @@ array rsig(int n, Shape shape = {}) {
   return array(re.begin(), shape.empty() ? Shape{n} : shape, float32);
 }
 
-// The unscaled DFT in double, e^{-2 pi i jk/n} (e^{+...} for the inverse).
+// The unscaled DFT in double, e^{-2 pi i jk/n} (e^{+...} for the inverse), from a table of
+// the n roots of unity.
 std::vector<cd> dft(const std::vector<cd>& x, bool inverse) {
   const size_t n = x.size();
-  std::vector<cd> y(n);
+  std::vector<cd> w(n), y(n);
+  for (size_t r = 0; r < n; ++r) {
+    double a = 2.0 * std::numbers::pi * static_cast<double>(r) / n;
+    w[r] = cd(std::cos(a), inverse ? std::sin(a) : -std::sin(a));
+  }
   for (size_t k = 0; k < n; ++k) {
     cd s = 0;
-    for (size_t j = 0; j < n; ++j) {
-      double a = 2.0 * std::numbers::pi * static_cast<double>((j * k) % n) / n;
-      s += x[j] * cd(std::cos(a), inverse ? std::sin(a) : -std::sin(a));
-    }
+    for (size_t j = 0; j < n; ++j) s += x[j] * w[(j * k) % n];
     y[k] = s;
   }
   return y;
@@ -113,13 +115,17 @@ const std::vector<int> kLengths{1, 2, 3, 5, 7, 8, 12, 17, 64, 97, 1000, 3072};
 // of S_0 and, for even n, S_{n/2} ignored).
 std::vector<double> irfft_ref(const std::vector<cd>& s, int n) {
   std::vector<double> y(n);
+  std::vector<cd> w(n);
+  for (int r = 0; r < n; ++r) {
+    double a = 2.0 * std::numbers::pi * r / n;
+    w[r] = cd(std::cos(a), std::sin(a));
+  }
   const int m = n / 2 + 1;
   for (int j = 0; j < n; ++j) {
     double acc = s[0].real();
     for (int k = 1; k < m; ++k) {
-      double a = 2.0 * std::numbers::pi * static_cast<double>((static_cast<long>(j) * k) % n) / n;
       double c = (n % 2 == 0 && k == n / 2) ? 1.0 : 2.0;
-      acc += c * (s[k] * cd(std::cos(a), std::sin(a))).real();
+      acc += c * (s[k] * w[(static_cast<long>(j) * k) % n]).real();
     }
     y[j] = acc / n;
   }

@@ -21,6 +21,10 @@ class KeySequence {
 
   void seed(uint64_t seed);
   array next();
+  /** The current key, and replacing it: a compiled function that draws keys carries it as state
+   * (see optimizers::training_step). */
+  const array& state() const { return key_; }
+  void set_state(array key) { key_ = std::move(key); }
 
   /** The calling thread's sequence, seeded from the wall clock (milliseconds) on first use. */
   static KeySequence& default_();

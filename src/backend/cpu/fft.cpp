@@ -106,6 +106,8 @@ void radix2(const Stage& st, Split x, Split y, size_t sb) {
     const float *x1r = x.re + sb * (p + m), *x1i = x.im + sb * (p + m);
     float *y0r = y.re + sb * 2 * p, *y0i = y.im + sb * 2 * p;
     float *y1r = y0r + sb, *y1i = y0i + sb;
+    // x and y are distinct buffers: without this the compiler gives up on the alias checks.
+#pragma GCC ivdep
     for (size_t t = 0; t < sb; ++t) {
       float ar = x0r[t], ai = x0i[t], br = x1r[t], bi = x1i[t];
       y0r[t] = ar + br;
@@ -131,6 +133,7 @@ void radix4(const Stage& st, Split x, Split y, size_t sb) {
     float *y1r = y0r + sb, *y1i = y0i + sb;
     float *y2r = y1r + sb, *y2i = y1i + sb;
     float *y3r = y2r + sb, *y3i = y2i + sb;
+#pragma GCC ivdep
     for (size_t t = 0; t < sb; ++t) {
       float s0r = x0r[t] + x2r[t], s0i = x0i[t] + x2i[t];
       float d0r = x0r[t] - x2r[t], d0i = x0i[t] - x2i[t];
@@ -166,6 +169,7 @@ void radix_odd(const Stage& st, Split x, Split y, size_t sb) {
   for (size_t p = 0; p < m; ++p) {
     const float* wr = st.wre.data() + (r - 1) * p;
     const float* wi = st.wim.data() + (r - 1) * p;
+#pragma GCC ivdep
     for (size_t t = 0; t < sb; ++t) {
       float spr[kMax], spi[kMax], smr[kMax], smi[kMax];
       const float a0r = x.re[sb * p + t], a0i = x.im[sb * p + t];
