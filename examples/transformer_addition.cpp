@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -23,9 +24,11 @@
 #include <vector>
 
 #include "mlx/nn.h"
+#include "mlx/optimizers.h"
 
 namespace mx = mlx::core;
 namespace nn = mlx::nn;
+namespace optim = mlx::optimizers;
 using mx::array;
 
 namespace {
@@ -195,107 +198,29 @@ array cross_entropy(const array& logits, const array& targets) {
                                    nn::losses::Reduction::mean);
 }
 
-// ---- AdamW (decoupled weight decay), written with ops ----
+// ---- training ----
 
-struct AdamW {
-  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay;
-  int step = 0;
-
-  // New (parameters, first moments, second moments) from the gradients.
-  static std::vector<array> update(const std::vector<array>& params, const std::vector<array>& m,
-                                   const std::vector<array>& v, const std::vector<array>& grads,
-                                   const array& lr, const array& c1, const array& c2, float beta1,
-                                   float beta2, float eps, float weight_decay) {
-    size_t n = params.size();
-    std::vector<array> out;
-    out.reserve(3 * n);
-    std::vector<array> new_m, new_v;
-    for (size_t i = 0; i < n; ++i) {
-      new_m.push_back(array(beta1) * m[i] + array(1.0f - beta1) * grads[i]);
-      new_v.push_back(array(beta2) * v[i] + array(1.0f - beta2) * mx::square(grads[i]));
-      auto p = params[i] * (array(1.0f) - lr * array(weight_decay));
-      out.push_back(p - lr * (new_m[i] / c1) / (mx::sqrt(new_v[i] / c2) + array(eps)));
-    }
-    out.insert(out.end(), new_m.begin(), new_m.end());
-    out.insert(out.end(), new_v.begin(), new_v.end());
-    return out;
-  }
-};
-
-// Linear warm-up over the first 5% of the steps, then cosine decay to 10%.
-float learning_rate(const Options& o, int step) {
+// AdamW with a linear warm-up over the first 5% of the steps, then cosine decay to 10%.
+std::unique_ptr<optim::AdamW> make_optimizer(const Options& o) {
   int warmup = std::max(1, o.steps / 20);
-  if (step < warmup) return o.lr * float(step + 1) / float(warmup);
-  float t = float(step - warmup) / float(std::max(1, o.steps - warmup));
-  return o.lr * (0.1f + 0.9f * 0.5f * (1.0f + std::cos(float(M_PI) * t)));
+  auto schedule =
+      optim::join_schedules({optim::linear_schedule(0.0f, o.lr, warmup),
+                             optim::cosine_decay(o.lr, std::max(1, o.steps - warmup), 0.1f * o.lr)},
+                            {warmup});
+  return std::make_unique<optim::AdamW>(schedule, optim::Betas{0.9f, 0.999f}, 1e-8f, o.weight_decay,
+                                        true);
 }
 
-// ---- training loop shared by both tasks ----
-
-class Trainer {
- public:
-  Trainer(Transformer& model, const Options& o,
-          std::function<array(const array& logits, const array& targets)> loss)
-      : model_(model), o_(o), opt_{.weight_decay = o.weight_decay} {
-    auto params = model.trainable_parameters();
-    structure_ = params;
-    n_ = params.flattened_values().size();
-    auto zeros = [](const array& p) { return mx::zeros_like(p); };
-    m_ = params.map_values(zeros).flattened_values();
-    v_ = params.map_values(zeros).flattened_values();
-    auto vg = nn::value_and_grad(
-        model, [this, loss](const std::vector<array>& in) { return loss(model_(in[0]), in[1]); });
-    // One training step as a pure function of (params, m, v, lr, c1, c2, inputs, targets).
-    step_fn_ = [this, vg](const std::vector<array>& in) {
-      std::vector<array> params(in.begin(), in.begin() + n_);
-      std::vector<array> m(in.begin() + n_, in.begin() + 2 * n_);
-      std::vector<array> v(in.begin() + 2 * n_, in.begin() + 3 * n_);
-      auto& lr = in[3 * n_];
-      auto& c1 = in[3 * n_ + 1];
-      auto& c2 = in[3 * n_ + 2];
-      model_.update(structure_.replacing_values(params));
-      auto [loss, grads] = vg({in[3 * n_ + 3], in[3 * n_ + 4]});
-      auto out = AdamW::update(params, m, v, grads.flattened_values(), lr, c1, c2, opt_.beta1,
-                               opt_.beta2, opt_.eps, opt_.weight_decay);
-      out.insert(out.begin(), loss);
-      return out;
-    };
-    if (o.compile) step_fn_ = mx::compile(step_fn_);
-  }
-
-  // One step; returns the loss (not evaluated yet).
-  array step(const array& inputs, const array& targets) {
-    ++opt_.step;
-    auto in = model_.trainable_parameters().flattened_values();
-    in.insert(in.end(), m_.begin(), m_.end());
-    in.insert(in.end(), v_.begin(), v_.end());
-    in.push_back(array(learning_rate(o_, opt_.step - 1)));
-    in.push_back(array(1.0f - std::pow(opt_.beta1, float(opt_.step))));
-    in.push_back(array(1.0f - std::pow(opt_.beta2, float(opt_.step))));
-    in.push_back(inputs);
-    in.push_back(targets);
-    auto out = step_fn_(in);
-    std::vector<array> params(out.begin() + 1, out.begin() + 1 + n_);
-    m_.assign(out.begin() + 1 + n_, out.begin() + 1 + 2 * n_);
-    v_.assign(out.begin() + 1 + 2 * n_, out.end());
-    model_.update(structure_.replacing_values(params));
-    std::vector<array> state = params;
-    state.insert(state.end(), m_.begin(), m_.end());
-    state.insert(state.end(), v_.begin(), v_.end());
-    state.push_back(out[0]);
-    mx::eval(state);
-    return out[0];
-  }
-
- private:
-  Transformer& model_;
-  const Options& o_;
-  AdamW opt_;
-  nn::ModuleParameters structure_;
-  size_t n_;
-  std::vector<array> m_, v_;
-  std::function<std::vector<array>(const std::vector<array>&)> step_fn_;
-};
+// The whole step (forward, gradients, AdamW update), compiled unless --no-compile.
+optim::StepFunction make_step(Transformer& model, optim::Optimizer& optimizer, const Options& o,
+                              std::function<array(const array&, const array&)> loss) {
+  return optim::training_step(
+      model, optimizer,
+      [&model, loss](const std::vector<array>& in) {
+        return std::vector<array>{loss(model(in[0]), in[1])};
+      },
+      o.compile);
+}
 
 class Progress {
  public:
@@ -396,7 +321,8 @@ int run_addition(const Options& o) {
     auto answer_targets = mx::slice(targets, {0, kPromptLen - 1}, {B, kProblemLen - 1});
     return cross_entropy(answer_logits, answer_targets);
   };
-  Trainer trainer(*model, o, loss);
+  auto optimizer = make_optimizer(o);
+  auto train_step = make_step(*model, *optimizer, o, loss);
   Progress progress(o.steps, o.batch * (kProblemLen - 1));
   std::vector<int32_t> tokens(size_t(o.batch) * kProblemLen);
   for (int step = 1; step <= o.steps; ++step) {
@@ -411,7 +337,7 @@ int run_addition(const Options& o) {
     auto batch = array(tokens.data(), {o.batch, kProblemLen}, mx::int32);
     auto inputs = mx::slice(batch, {0, 0}, {o.batch, kProblemLen - 1});
     auto targets = mx::slice(batch, {0, 1}, {o.batch, kProblemLen});
-    float l = trainer.step(inputs, targets).item<float>();
+    float l = train_step({inputs, targets})[0].item<float>();
     if (step % 10 == 0 || step == o.steps) progress.show(step, l);
     if (o.eval_every > 0 && (step % o.eval_every == 0 || step == o.steps)) {
       std::printf("\n  step %5d: held-out exact match %.1f%%", step,
@@ -470,7 +396,8 @@ int run_text(const Options& o) {
   auto model = std::make_shared<Transformer>(vocab, o.context, o.dims, o.heads, o.layers);
   std::printf("character-level model of %s (%zu characters, vocabulary %d)\n%s\n", o.data.c_str(),
               text.size(), vocab, model->description().c_str());
-  Trainer trainer(*model, o, cross_entropy);
+  auto optimizer = make_optimizer(o);
+  auto train_step = make_step(*model, *optimizer, o, cross_entropy);
   Progress progress(o.steps, o.batch * o.context);
   std::mt19937_64 gen(o.seed);
   std::uniform_int_distribution<size_t> start(0, text.size() - o.context - 1);
@@ -484,7 +411,7 @@ int run_text(const Options& o) {
     auto batch = array(tokens.data(), {o.batch, o.context + 1}, mx::int32);
     auto inputs = mx::slice(batch, {0, 0}, {o.batch, o.context});
     auto targets = mx::slice(batch, {0, 1}, {o.batch, o.context + 1});
-    float l = trainer.step(inputs, targets).item<float>();
+    float l = train_step({inputs, targets})[0].item<float>();
     if (step % 10 == 0 || step == o.steps) progress.show(step, l);
   }
   model->save_weights(o.checkpoint);
