@@ -8,7 +8,6 @@
 #include <random>
 #include <vector>
 
-#include "local_layers.h"
 #include "mlx/nn.h"
 
 namespace mx = mlx::core;
@@ -66,14 +65,14 @@ std::pair<array, array> make_digits(int n, std::mt19937& gen) {
 class MLP : public nn::Module {
  public:
   MLP(int in, int hidden, int out)
-      : layers{std::make_shared<examples::Linear>(in, hidden),
-               std::make_shared<examples::Linear>(hidden, hidden),
-               std::make_shared<examples::Linear>(hidden, out)} {
+      : layers{std::make_shared<nn::Linear>(in, hidden),
+               std::make_shared<nn::Linear>(hidden, hidden),
+               std::make_shared<nn::Linear>(hidden, out)} {
     register_modules("layers", layers);
   }
   std::string name() const override { return "MLP"; }
   array operator()(array x) {
-    for (size_t i = 0; i + 1 < layers.size(); ++i) x = mx::maximum((*layers[i])(x), array(0.0f));
+    for (size_t i = 0; i + 1 < layers.size(); ++i) x = nn::relu((*layers[i])(x));
     return (*layers.back())(x);
   }
   std::vector<std::shared_ptr<nn::UnaryLayer>> layers;
@@ -92,9 +91,8 @@ int main() {
   auto model = std::make_shared<MLP>(kPixels, 128, kClasses);
   std::printf("mnist_mlp: %s\n", model->description().c_str());
   auto loss_fn = [&](const std::vector<array>& in) {
-    auto logits = (*model)(in[0]);
-    auto picked = mx::take_along_axis(logits, mx::expand_dims(in[1], -1), -1);
-    return mx::mean(mx::logsumexp(logits, -1, true) - picked);
+    return nn::losses::cross_entropy((*model)(in[0]), in[1], std::nullopt, -1, 0.0f,
+                                     nn::losses::Reduction::mean);
   };
   auto step = nn::value_and_grad(*model, loss_fn);
   auto velocity = model->parameters().map_values([](const array& p) { return mx::zeros_like(p); });

@@ -380,5 +380,51 @@ TEST(Module, ValueAndGrad) {
   expect_array<float>(model->weight, {1, 2}, float32, {0.85f, 1.55f});
 }
 
+TEST(Module, SaveLoadWeights) {
+  auto dir = std::filesystem::temp_directory_path();
+  auto path = (dir / "mlx_test_module_weights.safetensors").string();
+  auto net = std::make_shared<Net>();
+  net->apply([](const array& a) { return a * 3.0f + 1.0f; });
+  net->save_weights(path);
+  auto restored = std::make_shared<Net>();
+  restored->load_weights(path);
+  auto saved = net->parameters().flattened();
+  auto loaded = restored->parameters().flattened();
+  ASSERT_EQ(saved.size(), loaded.size());
+  for (size_t i = 0; i < saved.size(); ++i) {
+    EXPECT_EQ(saved[i].first, loaded[i].first);
+    EXPECT_EQ(values<float>(saved[i].second), values<float>(loaded[i].second)) << saved[i].first;
+  }
+
+  auto linear_path = (dir / "mlx_test_module_linear.safetensors").string();
+  std::make_shared<TLinear>(2, 2, true)->save_weights(linear_path);
+  auto no_bias = std::make_shared<TLinear>(2, 2, false);
+  EXPECT_INVALID(no_bias->load_weights(linear_path),
+                 "[Module::load_weights] The weights in '" + linear_path +
+                     "' do not match the TLinear: Unexpected keys (not in the model): bias.");
+  no_bias->load_weights(linear_path, false);  // not strict: the keys the model has
+  expect_array<float>(no_bias->weight, {2, 2}, float32, {0, 1, 2, 3});
+  auto wider = std::make_shared<TLinear>(3, 2, true);
+  EXPECT_INVALID(wider->load_weights(linear_path, false),
+                 "[Module::load_weights] The weights in '" + linear_path +
+                     "' do not match the TLinear: 'weight' has shape (2,3) in the model but (2,2) "
+                     "in the file.");
+  auto head = std::make_shared<Net>();
+  EXPECT_INVALID(
+      head->load_weights(linear_path),
+      "[Module::load_weights] The weights in '" + linear_path +
+          "' do not match the Net: Unexpected keys (not in the model): bias, weight. "
+          "Missing keys: " +
+          [] {
+            std::string s;
+            for (auto& k : all_keys) s += (s.empty() ? "" : ", ") + k;
+            return s;
+          }() +
+          ".");
+  EXPECT_THROW(head->load_weights((dir / "mlx_no_such_file.safetensors").string()), std::exception);
+  std::filesystem::remove(path);
+  std::filesystem::remove(linear_path);
+}
+
 }  // namespace
 }  // namespace mlx::core

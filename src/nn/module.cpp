@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "mlx/io.h"
 #include "mlx/transforms.h"
 #include "mlx/utils.h"
 
@@ -444,6 +446,29 @@ Module& Module::apply(const std::function<bool(const std::string&, const array&)
 }
 
 std::vector<array> Module::inner_state() const { return parameters().flattened_values(); }
+
+void Module::save_weights(const std::string& path) const {
+  auto flat = parameters().flattened();
+  core::save_safetensors(path, std::unordered_map<std::string, array>(flat.begin(), flat.end()));
+}
+
+void Module::load_weights(const std::string& path, bool strict) {
+  auto weights = core::load_safetensors(path).first;
+  try {
+    update(ModuleParameters::unflattened(weights),
+           strict ? VerifyUpdate::all : VerifyUpdate::shape_mismatch);
+  } catch (const std::invalid_argument& e) {
+    // Drop update's "[Module::update] Name:" prefix: the file is what does not match.
+    std::string what = e.what();
+    auto colon = what.find(": ");
+    std::string detail = what.substr(colon == std::string::npos ? 0 : colon + 1);
+    for (size_t at; (at = detail.find(" in the update.")) != std::string::npos;) {
+      detail.replace(at, 15, " in the file.");
+    }
+    throw std::invalid_argument("[Module::load_weights] The weights in '" + path +
+                                "' do not match the " + name() + ":" + detail);
+  }
+}
 
 std::string Module::description(int indent) const {
   std::ostringstream os;
