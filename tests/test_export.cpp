@@ -152,6 +152,17 @@ TEST(ExportRoundTrip, OpFamilies) {
                                   random::uniform({2, 2}, float32, in[0]) + in[1]};
                     },
                     {random::key(7), array(1.0f)});
+  expect_round_trip("fft_linalg",
+                    [](const Args& in) {
+                      return Args{fft::rfft(in[0]),
+                                  fft::fftn(in[1]),
+                                  linalg::inv(in[1]),
+                                  linalg::solve(in[1], in[0]),
+                                  linalg::eigh(in[1]).first,
+                                  linalg::qr(in[1]).second,
+                                  linalg::svd(in[1], false)[0]};
+                    },
+                    {array({1.0f, 2.0f}), array({2.0f, 1.0f, 1.0f, 3.0f}, {2, 2})});
   auto wq = quantize(reshape(astype(arange(64 * 4), float32), {4, 64}) / 100.0f, 64, 4);
   expect_round_trip("quantized",
                     [wq](const Args& in) {

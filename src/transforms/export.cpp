@@ -251,6 +251,10 @@ template <>
 constexpr int enum_last<SortOp> = static_cast<int>(SortOp::ArgPartition);
 template <>
 constexpr int enum_last<QuantMode> = static_cast<int>(QuantMode::Nvfp4);
+template <>
+constexpr int enum_last<fft::FFTNorm> = static_cast<int>(fft::FFTNorm::Forward);
+template <>
+constexpr int enum_last<SolveKind> = static_cast<int>(SolveKind::Upper);
 
 template <typename T>
 struct TypeTraits {
@@ -398,14 +402,15 @@ const Registry& registry() {
   static const Registry* reg = [] {
     auto* r = new Registry;
     MLX_EXPORTABLE(AddMM);
-    MLX_EXPORTABLE(ArgReduce);
     MLX_EXPORTABLE(Arange);
+    MLX_EXPORTABLE(ArgReduce);
     MLX_EXPORTABLE(AsStrided);
     MLX_EXPORTABLE(AsStridedAdd);
     MLX_EXPORTABLE(AsType);
     MLX_EXPORTABLE(AxisPermute);
     MLX_EXPORTABLE(Binary);
     MLX_EXPORTABLE(Broadcast);
+    MLX_EXPORTABLE(Cholesky);
     MLX_EXPORTABLE(Compare);
     MLX_EXPORTABLE(Concatenate);
     MLX_EXPORTABLE(Contiguous);
@@ -417,24 +422,30 @@ const Registry& registry() {
     MLX_EXPORTABLE(DivMod);
     MLX_EXPORTABLE(DynamicSlice);
     MLX_EXPORTABLE(DynamicSliceUpdate);
+    MLX_EXPORTABLE(Eig);
+    MLX_EXPORTABLE(Eigh);
     MLX_EXPORTABLE(EqualMask);
     MLX_EXPORTABLE(ExpandDims);
     MLX_EXPORTABLE(Eye);
+    MLX_EXPORTABLE(FFT);
     MLX_EXPORTABLE(Full);
     MLX_EXPORTABLE(Gather);
     MLX_EXPORTABLE(GatherAxis);
     MLX_EXPORTABLE(GatherMM);
     MLX_EXPORTABLE(GatherQMM);
     MLX_EXPORTABLE(Hadamard);
+    MLX_EXPORTABLE(Inverse);
     MLX_EXPORTABLE(IsClose);
     MLX_EXPORTABLE(Linspace);
     MLX_EXPORTABLE(LogSumExp);
+    MLX_EXPORTABLE(LUF);
     MLX_EXPORTABLE(MaskedGather);
     MLX_EXPORTABLE(MaskedScatter);
     MLX_EXPORTABLE(Matmul);
     MLX_EXPORTABLE(NanToNum);
     MLX_EXPORTABLE(NumberOfElements);
     MLX_EXPORTABLE(Predicate);
+    MLX_EXPORTABLE(QRF);
     MLX_EXPORTABLE(Quantize);
     MLX_EXPORTABLE(QuantizedMatmul);
     MLX_EXPORTABLE(RandomBits);
@@ -450,9 +461,11 @@ const Registry& registry() {
     MLX_EXPORTABLE(SliceUpdate);
     MLX_EXPORTABLE(SliceView);
     MLX_EXPORTABLE(Softmax);
+    MLX_EXPORTABLE(Solve);
     MLX_EXPORTABLE(Sort);
     MLX_EXPORTABLE(Squeeze);
     MLX_EXPORTABLE(StopGradient);
+    MLX_EXPORTABLE(SVD);
     MLX_EXPORTABLE(Transpose);
     MLX_EXPORTABLE(Tri);
     MLX_EXPORTABLE(Unary);
