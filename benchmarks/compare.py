@@ -197,6 +197,16 @@ def workloads(lib):
     if lib == "torch":
         out.update(torch_training())
 
+    # fft of 2^20 complex64 points, re = ramp, im = 1 - ramp, as bench_core (issue 8). NumPy 2
+    # keeps complex64 (NumPy 1 computes in complex128).
+    re = ramp(lib, (1 << 20,))
+    if lib == "numpy":
+        x = (re + 1j * (1 - re)).astype(np.complex64)
+        out["fft_c64_2^20"] = median_ms(lambda: np.fft.fft(x), 20)
+    else:
+        x = torch.complex(re, 1 - re)
+        out["fft_c64_2^20"] = median_ms(lambda: torch.fft.fft(x), 20)
+
     return out
 
 
@@ -213,8 +223,8 @@ def train_flops():
 
 
 def torch_training():
-    """W8 and W9 with torch.nn and torch.optim: the same models, data and optimizers as
-    bench_core (its models are written with ops under MLX's parameter names)."""
+    """W8 and W9 with torch.nn and torch.optim: the same models (bench_core's nn.Sequential MLP
+    and pre-norm nn.TransformerEncoder), data and optimizers, eager."""
     nn, F = torch.nn, torch.nn.functional
     out = {}
     torch.manual_seed(8)
@@ -326,7 +336,7 @@ def main():
     header = f"{'workload':28} {'mlx ms':>9} {'numpy ms':>9} {'torch ms':>9} {'vs numpy':>9} {'vs torch':>9}  of limit"
     print(header)
     for key in ours[0]:
-        if key.startswith(("MLP", "TRAIN", "W8", "W9")):
+        if key.startswith(("MLP", "TRAIN", "IO", "W8", "W9")):
             continue
         o, n, t = med(ours, key), med(numpy_, key), med(torch_, key) if torch_ else float("nan")
         prefix = key.split("_", 1)[0]
@@ -334,6 +344,9 @@ def main():
             limit = f"{BYTES[bytes_key(key)] / (o * 1e-3) / 1e9 / limits['limit_copy_gbs'] * 100:.0f}% of copy bw"
         elif key.startswith("FAST_sdpa_causal"):
             limit = f"{med(ours, 'FAST_sdpa_unfused_4x8x1024x64') / o:.2f}x faster than our unfused"
+        elif key.startswith("fft_"):
+            # fft 2^20 complex64, in the customary 5 n log2(n) flops.
+            limit = f"{5 * (1 << 20) * 20 / (o * 1e-3) / 1e9:.1f} GFLOP/s (5 n log2 n)"
         elif prefix == "W10":
             limit = ""
         elif prefix == "W7":
@@ -381,6 +394,12 @@ def main():
     print(f"  W8 uncompiled: {w8u:.3f} ms ({w8u / med(ours, 'W8_train_mlp_adam'):.2f}x compiled)")
     fwd, both = med(ours, "MLP_forward_ms"), med(ours, "MLP_value_and_grad_ms")
     print(f"MLP 3 layers: forward {fwd:.3f} ms, value_and_grad {both:.3f} ms ({both / fwd:.2f}x forward)")
+    # [io] a 1 GiB safetensors load from the page cache against `cat` of the same file; both are
+    # timed by bench_core in one run, as the file only exists for that run (issue 8).
+    load, cat = med(ours, "IO_safetensors_load_1GiB"), med(ours, "IO_cat_1GiB")
+    print(f"safetensors load 1 GiB: {load:.1f} ms ({(1 << 30) / (load * 1e-3) / 1e9:.2f} GB/s), "
+          f"cat {cat:.1f} ms ({(1 << 30) / (cat * 1e-3) / 1e9:.2f} GB/s): "
+          f"{cat / load:.2f}x the speed of cat (target 1x)")
 
 
 if __name__ == "__main__":

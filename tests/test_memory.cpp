@@ -3,21 +3,25 @@
 // process.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <iostream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "core/allocator_internal.h"
 #include "mlx/allocator.h"
+#include "mlx/backend/cpu/available.h"
+#include "mlx/device.h"
 #include "mlx/memory.h"
 
 namespace {
@@ -29,6 +33,13 @@ namespace detail = mlx::core::allocator::detail;
 size_t physical_memory() {
   return static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
+
+// The sanitizers' runtimes replace mlock() by a no-op that succeeds, so the system never refuses.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerMlock = true;
+#else
+constexpr bool kSanitizerMlock = false;
+#endif
 
 uintptr_t address(alloc::Buffer& b) { return reinterpret_cast<uintptr_t>(b.raw_ptr()); }
 
@@ -390,52 +401,163 @@ TEST_F(MemoryTest, MakeBufferAndRelease) {
   EXPECT_TRUE(alloc::can_reuse_alien_buffer());
 }
 
-TEST_F(MemoryTest, WiredLimit) {
+// Raising the limit locks live and cached buffers at once (live first), lowering unlocks cached
+// then live ones (oldest first), and fresh buffers are locked while they fit.
+TEST_F(MemoryTest, WiredLimitLocksAndUnlocksExistingBuffers) {
+  constexpr size_t k64 = 65536;
   rlimit rl{};
   ASSERT_EQ(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
-  const bool finite = rl.rlim_cur != RLIM_INFINITY;
-  if (finite) {
-    size_t too_much = static_cast<size_t>(rl.rlim_cur) + 1;
-    try {
-      set_wired_limit(too_much);
-      FAIL() << "expected std::invalid_argument";
-    } catch (const std::invalid_argument& e) {
-      EXPECT_EQ(std::string(e.what()),
-                "[set_wired_limit] Setting a wired limit of " + std::to_string(too_much) +
-                    " bytes exceeds the system limit of " + std::to_string(rl.rlim_cur) +
-                    " bytes (RLIMIT_MEMLOCK).");
-    }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 10 * k64 && geteuid() != 0) {
+    GTEST_SKIP() << "RLIMIT_MEMLOCK too small to lock the test buffers";
   }
-  const size_t limit = finite ? std::min<size_t>(rl.rlim_cur, 1 << 20) : 1 << 20;
-  if (limit < 65536) {
-    GTEST_SKIP() << "RLIMIT_MEMLOCK too small to lock a test buffer";
-  }
-  const size_t wired_before = detail::get_wired_memory();
-  EXPECT_EQ(set_wired_limit(limit), 0u);
-
-  // Small buffers are never locked; a page-aligned one within the limit is, unless mlock fails
-  // (which is allowed: the buffer is then just unlocked).
+  ASSERT_EQ(detail::get_wired_memory(), 0u);
+  alloc::Buffer a = alloc::malloc(k64);
+  alloc::Buffer b = alloc::malloc(k64);
+  alloc::Buffer c = alloc::malloc(2 * k64);
   alloc::Buffer small = alloc::malloc(1000);
-  EXPECT_EQ(detail::get_wired_memory(), wired_before);
-  alloc::Buffer b = alloc::malloc(65536);
-  size_t wired = detail::get_wired_memory();
-  EXPECT_TRUE(wired == wired_before || wired == wired_before + 65536) << wired;
-  if (wired == wired_before) {
-    std::cerr << "note: mlock failed here; the buffer was left unlocked\n";
-  }
-  // Beyond the limit nothing more is locked.
-  alloc::Buffer over = alloc::malloc(limit);
-  EXPECT_EQ(detail::get_wired_memory(), wired);
+  alloc::free(c);
+  EXPECT_EQ(detail::get_wired_memory(), 0u);
+
+  EXPECT_EQ(set_wired_limit(4 * k64), 0u);
+  EXPECT_EQ(detail::get_wired_limit(), 4 * k64);
+  EXPECT_EQ(detail::get_wired_memory(), 4 * k64);  // a, b and the cached c; never small buffers
+
+  // Down to 68 KiB: c (cached) goes first, then a (the oldest live buffer); b stays locked.
+  EXPECT_EQ(set_wired_limit(k64 + 4096), 4 * k64);
+  EXPECT_EQ(detail::get_wired_memory(), k64);
+  // A fresh buffer that does not fit is not locked.
+  alloc::Buffer d = alloc::malloc(k64);
+  EXPECT_EQ(detail::get_wired_memory(), k64);
+
+  EXPECT_EQ(set_wired_limit(10 * k64), k64 + 4096);
+  EXPECT_EQ(detail::get_wired_memory(), 5 * k64);
+  // One that fits is locked when it is mapped.
+  alloc::Buffer e = alloc::malloc(k64);
+  EXPECT_EQ(detail::get_wired_memory(), 6 * k64);
 
   // Cached buffers stay locked; they are unlocked when they go back to the system.
-  alloc::free(b);
-  EXPECT_EQ(detail::get_wired_memory(), wired);
-  alloc::free(small);
-  alloc::free(over);
+  for (auto* buf : {&a, &b, &d, &e, &small}) {
+    alloc::free(*buf);
+  }
+  EXPECT_EQ(detail::get_wired_memory(), 6 * k64);
   clear_cache();
-  EXPECT_EQ(detail::get_wired_memory(), wired_before);
+  EXPECT_EQ(detail::get_wired_memory(), 0u);
+  EXPECT_EQ(set_wired_limit(0), 10 * k64);
+  EXPECT_EQ(get_active_memory(), base_);
+}
 
-  EXPECT_EQ(set_wired_limit(0), limit);
+TEST_F(MemoryTest, WiredLimitResetUnlocks) {
+  alloc::Buffer a = alloc::malloc(65536);
+  set_wired_limit(65536);
+  EXPECT_EQ(detail::get_wired_memory(), 65536u);
+  detail::reset_limits();
+  EXPECT_EQ(detail::get_wired_memory(), 0u);
+  EXPECT_EQ(detail::get_wired_limit(), 0u);
+  alloc::free(a);
+}
+
+// The system refuses for real in a child without CAP_IPC_LOCK and with a 64 KiB RLIMIT_MEMLOCK:
+// above the rlimit before locking anything, and when mlock() fails midway (memory locked outside
+// the allocator counts against the same rlimit). Either way nothing changes.
+TEST_F(MemoryTest, WiredLimitRefusedBySystem) {
+  auto result = testing_child::run_in_child([](std::string& report) {
+    if (!testing_child::restrict_memlock(65536)) {
+      report = "could not restrict RLIMIT_MEMLOCK and CAP_IPC_LOCK";
+      return 2;
+    }
+    set_wired_limit(16384);
+    alloc::Buffer a = alloc::malloc(16384);  // locked: it fits
+    try {
+      set_wired_limit(size_t{1} << 30);
+      report += "no error above RLIMIT_MEMLOCK\n";
+    } catch (const std::invalid_argument& e) {
+      report += std::string(e.what()) + "\n";
+    }
+    report += "limit " + std::to_string(detail::get_wired_limit()) + " wired " +
+              std::to_string(detail::get_wired_memory()) + "\n";
+
+    if (kSanitizerMlock) {
+      return 0;
+    }
+    alloc::Buffer c = alloc::malloc(32768);  // too big for the limit: unlocked
+    alloc::Buffer b = alloc::malloc(16384);  // likewise
+    void* outside =
+        mmap(nullptr, 24576, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (outside == MAP_FAILED || mlock(outside, 24576) != 0) {
+      report += "could not lock memory outside the allocator\n";
+      return 3;
+    }
+    // b locks (56 KiB in all), then c would take the process to 88 KiB: b is unlocked again.
+    try {
+      set_wired_limit(65536);
+      report += "no error from mlock\n";
+    } catch (const std::runtime_error& e) {
+      report += std::string(e.what()) + "\n";
+    }
+    report += "limit " + std::to_string(detail::get_wired_limit()) + " wired " +
+              std::to_string(detail::get_wired_memory());
+    for (auto* buf : {&a, &b, &c}) {
+      alloc::free(*buf);
+    }
+    return 0;
+  });
+  EXPECT_EQ(result.exit_code, 0) << result.report;
+  const std::string above =
+      "[set_wired_limit] Setting a wired limit of 1073741824 bytes exceeds the system limit "
+      "of 65536 bytes (RLIMIT_MEMLOCK).\n"
+      "limit 16384 wired 16384\n";
+  if (kSanitizerMlock) {
+    EXPECT_EQ(result.report, above);
+    return;
+  }
+  EXPECT_EQ(
+      result.report,
+      above +
+          "[set_wired_limit] The system refused to lock memory for a wired limit of 65536 bytes "
+          "(mlock of 32768 bytes with 16384 locked: Cannot allocate memory). The wired limit "
+          "stays 16384 bytes.\n"
+          "limit 16384 wired 16384");
+}
+
+TEST_F(MemoryTest, Snapshot) {
+  memory::Snapshot s0 = memory::snapshot();
+  EXPECT_EQ(s0.active, static_cast<std::int64_t>(base_));
+  EXPECT_EQ(s0.cache, 0);
+  EXPECT_EQ(s0.peak, static_cast<std::int64_t>(base_));
+  alloc::Buffer a = alloc::malloc(20000);
+  memory::Snapshot s1 = memory::snapshot();
+  alloc::free(a);
+  memory::Snapshot s2 = memory::snapshot();
+
+  memory::Snapshot grow = s0.delta(s1);
+  EXPECT_EQ(grow.active, 20480);
+  EXPECT_EQ(grow.cache, 0);
+  EXPECT_EQ(grow.peak, 20480);
+  memory::Snapshot shrink = s1.delta(s2);
+  EXPECT_EQ(shrink.active, -20480);
+  EXPECT_EQ(shrink.cache, 20480);
+  EXPECT_EQ(shrink.peak, 0);
+
+  std::ostringstream os;
+  os << memory::Snapshot{20480, -4096, 11534336};
+  EXPECT_EQ(os.str(),
+            "Peak:   11M          (11534336)\n"
+            "Active: 20K          (20480)\n"
+            "Cache:  -4K          (-4096)");
+}
+
+TEST(MemoryDeviceInfo, Cpu) {
+  const DeviceInfo& info = cpu::device_info();
+  EXPECT_TRUE(cpu::is_available());
+  EXPECT_FALSE(std::get<std::string>(info.at("device_name")).empty());
+#if defined(__x86_64__)
+  EXPECT_EQ(std::get<std::string>(info.at("architecture")), "x86_64");
+#endif
+  EXPECT_EQ(std::get<size_t>(info.at("memory_size")), physical_memory());
+  EXPECT_EQ(std::get<size_t>(info.at("num_cores")),
+            static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  EXPECT_EQ(std::get<std::string>(device_info(Device::cpu).at("device_name")),
+            std::get<std::string>(info.at("device_name")));
 }
 
 TEST_F(MemoryTest, ConcurrentMallocFree) {

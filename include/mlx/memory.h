@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <iosfwd>
 
 namespace mlx::core {
 
@@ -28,8 +30,34 @@ size_t set_cache_limit(size_t limit);
 // Frees every cached buffer.
 void clear_cache();
 
-// Bytes of buffers the allocator keeps locked in RAM (mlock). Returns the previous limit. Throws
-// std::invalid_argument above the system's limit (RLIMIT_MEMLOCK).
+// The allocator keeps up to `limit` bytes of its page-sized buffers (live and cached) locked in RAM
+// with mlock(), so they are never paged out: raising the limit locks more of them at once, lowering
+// it unlocks until the locked bytes fit, and buffers allocated later are locked while they fit.
+// Returns the previous limit; default 0 (nothing locked).
+// When the system refuses, nothing changes (the previous limit and the locked buffers stay):
+// std::invalid_argument above RLIMIT_MEMLOCK for a process without CAP_IPC_LOCK, and
+// std::runtime_error when mlock() itself fails (other locked memory counts against the same
+// RLIMIT_MEMLOCK, or RAM is short).
 size_t set_wired_limit(size_t limit);
+
+namespace memory {
+
+// The memory figures at one moment. Signed, so that a delta can go down.
+struct Snapshot {
+  std::int64_t active = 0;
+  std::int64_t cache = 0;
+  std::int64_t peak = 0;
+
+  // The change from this snapshot to `later` (later minus this), as MLX Swift's
+  // Memory.Snapshot.delta.
+  Snapshot delta(const Snapshot& later) const;
+};
+
+Snapshot snapshot();
+
+// Three lines, Peak, Active and Cache, each scaled (K, or M from 10 MiB up) and in bytes.
+std::ostream& operator<<(std::ostream& os, const Snapshot& s);
+
+}  // namespace memory
 
 }  // namespace mlx::core

@@ -89,6 +89,14 @@ inline array normal(const Shape& shape, const std::optional<array>& key = std::n
   return normal(shape, float32, std::nullopt, std::nullopt, key, s);
 }
 
+/**
+ * Samples of the multivariate normal distributions with means `mean` (..., N) and covariances
+ * `cov` (..., N, N), of shape broadcast(mean's batch, cov's batch, shape) + (N,): mean + z @
+ * sqrt(cov), the square root through the SVD (CPU only). dtype is float32 or float64.
+ */
+array multivariate_normal(const array& mean, const array& cov, const Shape& shape, Dtype dtype,
+                          const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+
 /** Integers in [low, high) (low and high broadcast to `shape`); integer dtypes only. */
 array randint(const array& low, const array& high, const Shape& shape, Dtype dtype = int32,
               const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});

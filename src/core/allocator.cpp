@@ -7,20 +7,27 @@
 //   mode an allocation that would take active memory past it throws.
 // - Cache limit (default: the memory limit). Until set_cache_limit is first called it follows
 //   the memory limit; after that it stays at the value last set, whatever the memory limit does.
-// - Wired limit (default 0 = off). Bounds the bytes of freshly mapped buffers we mlock().
+// - Wired limit (default 0 = off). Up to that many bytes of the mapped buffers, live or cached, are
+//   kept mlock()ed: setting the limit locks or unlocks existing buffers at once, and fresh mappings
+//   are locked while they fit.
 #include "mlx/allocator.h"
 
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -57,6 +64,9 @@ struct Record {
   Record* newer = nullptr;
   Record* bucket_prev = nullptr;
   Record* bucket_next = nullptr;
+  // Links while a mapped (lockable) buffer is live, so that set_wired_limit can reach it.
+  Record* live_prev = nullptr;
+  Record* live_next = nullptr;
 };
 
 // Memory detached from its record under the lock, to be returned to the system after unlocking.
@@ -106,6 +116,18 @@ void release_blocks(const std::vector<Block>& blocks) {
   }
 }
 
+bool lockable(const Record* r) { return !r->alien && r->capacity >= kPageThreshold; }
+
+// RLIMIT_MEMLOCK binds only processes without CAP_IPC_LOCK (root usually has it).
+bool can_lock_unlimited() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) {
+    return false;
+  }
+  return (data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32))) != 0;
+}
+
 class CpuAllocator final : public Allocator {
  public:
   CpuAllocator() : memory_limit_(physical_memory()) {}
@@ -132,6 +154,10 @@ class CpuAllocator final : public Allocator {
   size_t wired() {
     std::lock_guard lk(mu_);
     return locked_bytes_;
+  }
+  size_t wired_limit() {
+    std::lock_guard lk(mu_);
+    return wired_limit_;
   }
   // Polled before every node runs, so it takes no lock.
   bool over_limit() {
@@ -164,6 +190,10 @@ class CpuAllocator final : public Allocator {
   void cache_insert(Record* r);
   void cache_remove(Record* r);
   Record* cache_take(size_t capacity);
+  void live_insert(Record* r);
+  void live_remove(Record* r);
+  void lock_up_to(size_t limit, size_t previous);
+  void unlock_down_to(size_t limit);
   void detach(Record* r, std::vector<Block>& out);
   void evict_to(size_t target, std::vector<Block>& out);
   [[noreturn]] void throw_over_limit(size_t size);
@@ -186,6 +216,7 @@ class CpuAllocator final : public Allocator {
   std::map<size_t, Bucket> buckets_;
   Record* oldest_ = nullptr;
   Record* newest_ = nullptr;
+  Record* live_ = nullptr;  // the most recently allocated live mapped buffer
   std::vector<Record*> spare_records_;
 };
 
@@ -255,6 +286,89 @@ Record* CpuAllocator::cache_take(size_t capacity) {
   return r;
 }
 
+void CpuAllocator::live_insert(Record* r) {
+  if (!lockable(r)) {
+    return;
+  }
+  r->live_prev = nullptr;
+  r->live_next = live_;
+  if (live_) {
+    live_->live_prev = r;
+  }
+  live_ = r;
+}
+
+void CpuAllocator::live_remove(Record* r) {
+  if (!lockable(r)) {
+    return;
+  }
+  (r->live_prev ? r->live_prev->live_next : live_) = r->live_next;
+  if (r->live_next) {
+    r->live_next->live_prev = r->live_prev;
+  }
+  r->live_prev = r->live_next = nullptr;
+}
+
+// Locks unlocked buffers while they fit under `limit`: live ones first (newest first: they are the
+// ones in use), then cached ones (newest first: the likeliest to be reused). Runs under mu_, so no
+// buffer can be unmapped meanwhile. If mlock fails, what this call locked is unlocked again and the
+// error names the limit.
+void CpuAllocator::lock_up_to(size_t limit, size_t previous) {
+  std::vector<Record*> locked_now;
+  auto try_lock = [&](Record* r) {
+    if (r->locked || locked_bytes_ + r->capacity > limit) {
+      return;
+    }
+    if (mlock(r->data, r->capacity) != 0) {
+      int err = errno;
+      for (Record* l : locked_now) {
+        munlock(l->data, l->capacity);
+        l->locked = false;
+        locked_bytes_ -= l->capacity;
+      }
+      throw std::runtime_error(
+          "[set_wired_limit] The system refused to lock memory for a wired limit of " +
+          std::to_string(limit) + " bytes (mlock of " + std::to_string(r->capacity) +
+          " bytes with " + std::to_string(locked_bytes_) + " locked: " + std::strerror(err) +
+          "). The wired limit stays " + std::to_string(previous) + " bytes.");
+    }
+    r->locked = true;
+    locked_bytes_ += r->capacity;
+    locked_now.push_back(r);
+  };
+  for (Record* r = live_; r && locked_bytes_ < limit; r = r->live_next) {
+    try_lock(r);
+  }
+  for (Record* r = newest_; r && locked_bytes_ < limit; r = r->older) {
+    if (lockable(r)) {
+      try_lock(r);
+    }
+  }
+}
+
+// Unlocks cached buffers (oldest first), then live ones (oldest first), until the locked bytes
+// fit. Bytes reserved by a malloc that is mlock()ing outside the lock are not reachable here;
+// that malloc drops its lock itself if it no longer fits.
+void CpuAllocator::unlock_down_to(size_t limit) {
+  auto unlock = [&](Record* r) {
+    if (r->locked) {
+      munlock(r->data, r->capacity);
+      r->locked = false;
+      locked_bytes_ -= r->capacity;
+    }
+  };
+  for (Record* r = oldest_; r && locked_bytes_ > limit; r = r->newer) {
+    unlock(r);
+  }
+  Record* oldest_live = live_;
+  while (oldest_live && oldest_live->live_next) {
+    oldest_live = oldest_live->live_next;
+  }
+  for (Record* r = oldest_live; r && locked_bytes_ > limit; r = r->live_prev) {
+    unlock(r);
+  }
+}
+
 void CpuAllocator::detach(Record* r, std::vector<Block>& out) {
   out.push_back({r->data, r->capacity, r->locked});
   if (r->locked) {
@@ -305,6 +419,7 @@ Buffer CpuAllocator::malloc(size_t size) {
     if (Record* hit = cache_take(capacity)) {
       hit->size = size;
       add_active(hit->capacity);
+      live_insert(hit);
       return Buffer{hit};
     }
     // Keep what we hold from the system (active + cache) under the memory limit by trimming the
@@ -344,6 +459,11 @@ Buffer CpuAllocator::malloc(size_t size) {
   bool locked = want_lock && mlock(data, capacity) == 0;
 
   std::lock_guard lk(mu_);
+  // The limit may have been lowered while we were locking.
+  if (locked && locked_bytes_ > wired_limit_) {
+    munlock(data, capacity);
+    locked = false;
+  }
   if (want_lock && !locked) {
     locked_bytes_ -= capacity;
   }
@@ -351,6 +471,7 @@ Buffer CpuAllocator::malloc(size_t size) {
   r->size = size;
   r->capacity = capacity;
   r->locked = locked;
+  live_insert(r);
   peak_ = std::max(peak_, active_.load());
   return Buffer{r};
 }
@@ -368,6 +489,7 @@ void CpuAllocator::free(Buffer buffer) {
   {
     std::lock_guard lk(mu_);
     active_ -= r->capacity;
+    live_remove(r);
     size_t limit = cache_limit_locked();
     if (r->capacity > limit) {
       detach(r, evicted);
@@ -442,17 +564,20 @@ size_t CpuAllocator::set_cache_limit(size_t limit) {
   return previous;
 }
 
-// Lowering the limit below what is already locked does not unlock anything: those buffers are
-// unlocked when they go back to the system, and no new ones are locked meanwhile.
 size_t CpuAllocator::set_wired_limit(size_t limit) {
   rlimit rl{};
   if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      limit > static_cast<size_t>(rl.rlim_cur)) {
+      limit > static_cast<size_t>(rl.rlim_cur) && !can_lock_unlimited()) {
     throw std::invalid_argument("[set_wired_limit] Setting a wired limit of " +
                                 std::to_string(limit) + " bytes exceeds the system limit of " +
                                 std::to_string(rl.rlim_cur) + " bytes (RLIMIT_MEMLOCK).");
   }
   std::lock_guard lk(mu_);
+  if (locked_bytes_ > limit) {
+    unlock_down_to(limit);
+  } else {
+    lock_up_to(limit, wired_limit_);
+  }
   return std::exchange(wired_limit_, limit);
 }
 
@@ -474,6 +599,7 @@ void CpuAllocator::reset_limits() {
     cache_limit_set_ = false;
     strict_ = false;
     wired_limit_ = 0;
+    unlock_down_to(0);
     evict_to(cache_limit_locked(), evicted);
   }
   release_blocks(evicted);
@@ -516,6 +642,8 @@ size_t get_cache_limit() { return cpu_allocator().cache_limit(); }
 
 size_t get_wired_memory() { return cpu_allocator().wired(); }
 
+size_t get_wired_limit() { return cpu_allocator().wired_limit(); }
+
 void reset_limits() { cpu_allocator().reset_limits(); }
 
 }  // namespace detail
@@ -543,5 +671,35 @@ size_t set_cache_limit(size_t limit) { return allocator::cpu_allocator().set_cac
 void clear_cache() { allocator::cpu_allocator().clear_cache(); }
 
 size_t set_wired_limit(size_t limit) { return allocator::cpu_allocator().set_wired_limit(limit); }
+
+namespace memory {
+
+Snapshot Snapshot::delta(const Snapshot& later) const {
+  return {later.active - active, later.cache - cache, later.peak - peak};
+}
+
+Snapshot snapshot() {
+  return {static_cast<std::int64_t>(get_active_memory()),
+          static_cast<std::int64_t>(get_cache_memory()),
+          static_cast<std::int64_t>(get_peak_memory())};
+}
+
+std::ostream& operator<<(std::ostream& os, const Snapshot& s) {
+  auto line = [&os](const char* label, std::int64_t v) {
+    constexpr std::int64_t kMiB = 1 << 20;
+    std::string scaled = (v > 10 * kMiB || v < -10 * kMiB) ? std::to_string(v / kMiB) + "M"
+                                                           : std::to_string(v / 1024) + "K";
+    os << label << scaled << std::string(scaled.size() < 12 ? 12 - scaled.size() : 0, ' ') << " ("
+       << v << ")";
+  };
+  line("Peak:   ", s.peak);
+  os << '\n';
+  line("Active: ", s.active);
+  os << '\n';
+  line("Cache:  ", s.cache);
+  return os;
+}
+
+}  // namespace memory
 
 }  // namespace mlx::core

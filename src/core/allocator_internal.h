@@ -42,9 +42,11 @@ size_t get_cache_limit();
 // Bytes currently mlock()ed by the allocator, cached buffers included.
 size_t get_wired_memory();
 
+// The wired limit in force (what set_wired_limit last accepted).
+size_t get_wired_limit();
+
 // Restores the default limits (memory limit = physical RAM, soft mode, cache limit following the
-// memory limit, wired limit 0) so tests can leave the process as they found it. Buffers already
-// locked stay locked until they go back to the system.
+// memory limit, wired limit 0, nothing locked) so tests can leave the process as they found it.
 void reset_limits();
 
 }  // namespace mlx::core::allocator::detail

@@ -4,11 +4,11 @@
 
 #include <atomic>
 #include <fstream>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "mlx/backend/cpu/available.h"
 #include "mlx/backend/cuda/cuda.h"
 #include "mlx/backend/gpu/available.h"
 #include "mlx/backend/metal/metal.h"
@@ -101,8 +101,17 @@ const DeviceInfo& device_info(const Device& d) {
   if (!is_available(d)) {
     throw std::invalid_argument("[device_info] Device " + device_string(d) + " is not available.");
   }
-  // The static part is computed once; free memory is refreshed on every call.
-  static DeviceInfo info = [] {
+  return cpu::device_info();
+}
+
+namespace cpu {
+
+bool is_available() { return true; }
+
+const DeviceInfo& device_info() {
+  // Per thread, so that refreshing free_memory never races with another thread's reads. The
+  // static part is computed once.
+  static const DeviceInfo fixed = [] {
     DeviceInfo i;
     i["device_name"] = cpu_model_name();
 #if defined(__x86_64__)
@@ -119,11 +128,12 @@ const DeviceInfo& device_info(const Device& d) {
     i["num_cores"] = static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency()));
     return i;
   }();
-  static std::mutex m;
-  std::lock_guard<std::mutex> lk(m);
+  thread_local DeviceInfo info = fixed;
   info["free_memory"] = available_memory_bytes();
   return info;
 }
+
+}  // namespace cpu
 
 // ---- GPU backend availability: no GPU backend is built yet. ----
 

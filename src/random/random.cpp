@@ -216,6 +216,47 @@ array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc,
   return out;
 }
 
+array multivariate_normal(const array& mean, const array& cov, const Shape& shape, Dtype dtype,
+                          const std::optional<array>& key, StreamOrDevice s) {
+  if (dtype != float32 && dtype != float64) {
+    std::ostringstream msg;
+    msg << "[multivariate_normal] dtype must be float32 or float64, got " << dtype << ".";
+    throw std::invalid_argument(msg.str());
+  }
+  if (mean.ndim() < 1) {
+    throw std::invalid_argument("[multivariate_normal] mean must have at least one dimension.");
+  }
+  if (cov.ndim() < 2) {
+    throw std::invalid_argument("[multivariate_normal] cov must have at least two dimensions.");
+  }
+  if (cov.shape(-1) != cov.shape(-2)) {
+    std::ostringstream msg;
+    msg << "[multivariate_normal] last two dimensions of cov must be equal, got shape "
+        << cov.shape() << ".";
+    throw std::invalid_argument(msg.str());
+  }
+  int n = mean.shape(-1);
+  if (n != cov.shape(-1)) {
+    std::ostringstream msg;
+    msg << "[multivariate_normal] mean and cov must have compatible shapes, got " << mean.shape()
+        << " and " << cov.shape() << ".";
+    throw std::invalid_argument(msg.str());
+  }
+  auto out_shape = broadcast_shapes(Shape(mean.shape().begin(), mean.shape().end() - 1),
+                                    Shape(cov.shape().begin(), cov.shape().end() - 2));
+  out_shape = broadcast_shapes(out_shape, shape);
+  out_shape.push_back(n);
+  auto stream = to_stream(s);
+  // The symmetric square root U sqrt(S) Vt of the covariance (Vt = U^T for a symmetric
+  // positive semi-definite one), so that z @ root has covariance root^T root = cov.
+  auto usv = linalg::svd(astype(cov, dtype, stream), true, stream);
+  auto root = matmul(multiply(usv[0], expand_dims(sqrt(usv[1], stream), -2, stream), stream),
+                     usv[2], stream);
+  auto z = normal(out_shape, dtype, std::nullopt, std::nullopt, key, stream);
+  auto x = squeeze(matmul(expand_dims(z, -2, stream), root, stream), -2, stream);
+  return add(astype(mean, dtype, stream), x, stream);
+}
+
 // floor(uniform) clamped to [low, high - 1] in float32, where it lands exactly on integers, then
 // converted. Flooring (rather than truncating) keeps negative ranges uniform.
 array randint(const array& low, const array& high, const Shape& shape, Dtype dtype,

@@ -33,36 +33,12 @@ CompileMode initial_mode() {
   return disabled ? CompileMode::disabled : CompileMode::enabled;
 }
 
+thread_local int export_tracing = 0;
+
 std::atomic<CompileMode>& mode_ref() {
   static std::atomic<CompileMode> mode{initial_mode()};
   return mode;
 }
-
-// ---- the traced graph as a program ----
-// Values live in slots: the inputs first, then the constants, then the nodes' outputs in tape
-// order, so replay fills one vector front to back with no lookups.
-struct Node {
-  std::shared_ptr<Primitive> primitive;
-  std::vector<uint32_t> inputs;
-  std::vector<Shape> shapes;
-  std::vector<Dtype> dtypes;
-};
-
-struct Program {
-  std::vector<Shape> input_shapes;
-  std::vector<array> constants;
-  std::vector<Node> nodes;
-  std::vector<uint32_t> outputs;
-  size_t num_slots = 0;
-};
-
-// The placeholders, what the function returned, and the nodes between them in topological
-// order (one entry per primitive application).
-struct Trace {
-  std::vector<array> inputs;
-  std::vector<array> outputs;
-  std::vector<array> tape;
-};
 
 // Calls f on each output of the node's primitive (no copies for the common single output).
 template <typename F>
@@ -133,6 +109,8 @@ void compile_split_constants(Trace& t) {
   t.tape = std::move(kept);
 }
 
+}  // namespace
+
 Trace compile_trace(const Fun& fun, const std::vector<array>& inputs, bool shapeless) {
   // Non-grad tracing: ops whose shapes depend on values, and evaluation, refuse it.
   InTracing in_tracing(shapeless, false);
@@ -146,6 +124,8 @@ Trace compile_trace(const Fun& fun, const std::vector<array>& inputs, bool shape
   t.tape = compile_dfs(t.inputs, t.outputs);
   return t;
 }
+
+namespace {
 
 // ---- simplification ----
 
@@ -198,6 +178,8 @@ bool same_node(const array& a, const array& b) {
   }
   return true;
 }
+
+}  // namespace
 
 // Merges equal scalar constants, then common subexpressions. One pass in topological order
 // reaches the fixed point: a node's inputs are already replaced by their representatives when
@@ -269,8 +251,7 @@ void compile_simplify(Trace& t) {
   }
 }
 
-// Keeps only the nodes whose outputs are used.
-void drop_dead(Trace& t) {
+void compile_drop_dead(Trace& t) {
   std::unordered_set<std::uintptr_t> live;
   for (auto& out : t.outputs) {
     live.insert(out.id());
@@ -341,13 +322,15 @@ Program make_program(const Trace& t) {
   return p;
 }
 
+namespace {
+
 std::shared_ptr<Program> compile_program(const Fun& fun, const std::vector<array>& inputs,
                                          bool shapeless, CompileMode mode) {
   auto t = compile_trace(fun, inputs, shapeless);
   if (mode != CompileMode::no_simplify) {
     compile_simplify(t);
   }
-  drop_dead(t);
+  compile_drop_dead(t);
   compile_split_constants(t);
   if (mode != CompileMode::no_fuse) {
     compile_fuse(t.tape, t.inputs, t.outputs);
@@ -355,9 +338,8 @@ std::shared_ptr<Program> compile_program(const Fun& fun, const std::vector<array
   return std::make_shared<Program>(make_program(t));
 }
 
-// Builds the program's nodes on the real inputs. With `infer_shapes`, each node's shapes come
-// from its primitive (shapeless reuse at other input shapes); that throws where a primitive
-// cannot say, or where the shapes do not fit together.
+}  // namespace
+
 std::vector<array> compile_replace(const Program& p, const std::vector<array>& inputs,
                                    bool infer_shapes) {
   std::vector<array> slots;
@@ -393,6 +375,8 @@ std::vector<array> compile_replace(const Program& p, const std::vector<array>& i
   }
   return outputs;
 }
+
+namespace {
 
 bool same_constant(const array& a, const array& b) {
   if (a.id() == b.id()) {
@@ -531,6 +515,10 @@ std::vector<array> call_shapeless(const std::shared_ptr<Entry>& e, const Fun& fu
 
 CompileMode compile_mode() { return mode_ref().load(std::memory_order_relaxed); }
 
+InExportTracing::InExportTracing() { ++export_tracing; }
+InExportTracing::~InExportTracing() { --export_tracing; }
+bool InExportTracing::in_export_tracing() { return export_tracing > 0; }
+
 std::function<std::vector<array>(const std::vector<array>&)> compile(
     std::function<std::vector<array>(const std::vector<array>&)> fun, std::uintptr_t fun_id,
     bool shapeless, std::vector<uint64_t> constants) {
@@ -540,7 +528,7 @@ std::function<std::vector<array>(const std::vector<array>&)> compile(
   return [fun = std::move(fun), fun_id, shapeless,
           constants = std::move(constants)](const std::vector<array>& inputs) {
     auto mode = compile_mode();
-    if (mode == CompileMode::disabled) {
+    if (mode == CompileMode::disabled || InExportTracing::in_export_tracing()) {
       return fun(inputs);
     }
     auto stream = default_stream(default_device());
