@@ -53,123 +53,40 @@ mx::array ramp(mx::Shape shape) {
   return x;
 }
 
-// W8/W9's models, written with ops and the parameter names of MLX's layers (weight [out, in]).
-class BenchLinear : public nn::Module {
- public:
-  BenchLinear(int in, int out, bool with_bias = true)
-      : weight(mx::random::uniform(-1.0f / std::sqrt(in), 1.0f / std::sqrt(in), {out, in})) {
-    if (with_bias) {
-      bias = mx::zeros({out});
-    }
-    register_parameter("weight", weight);
-    register_parameter("bias", bias);
-  }
-  mx::array operator()(const mx::array& x) const {
-    return bias ? mx::addmm(*bias, x, mx::transpose(weight)) : mx::matmul(x, mx::transpose(weight));
-  }
-  mx::array weight;
-  std::optional<mx::array> bias;
-};
-
-mx::array relu(const mx::array& x) { return mx::maximum(x, mx::array(0.0f)); }
-
-// Mean cross-entropy of logits (n, classes) against class indices (n).
-mx::array cross_entropy(const mx::array& logits, const mx::array& targets) {
-  auto picked = mx::take_along_axis(logits, mx::expand_dims(targets, -1), -1);
-  return mx::mean(mx::logsumexp(logits, -1, true) - picked);
-}
-
-class BenchMLP : public nn::Module {
- public:
-  BenchMLP()
-      : layers{std::make_shared<BenchLinear>(784, 512), std::make_shared<BenchLinear>(512, 512),
-               std::make_shared<BenchLinear>(512, 10)} {
-    register_modules("layers", layers);
-  }
-  mx::array operator()(const mx::array& x) const {
-    return (*layers[2])(relu((*layers[1])(relu((*layers[0])(x)))));
-  }
-  std::vector<std::shared_ptr<BenchLinear>> layers;
-};
-
-// A pre-norm decoder block: causal multi-head attention (no projection biases, as MLX's
-// MultiHeadAttention) and a ReLU MLP of width 4 d, on activations flattened to (batch * tokens, d).
-class BenchBlock : public nn::Module {
- public:
-  BenchBlock(int d, int heads)
-      : heads(heads),
-        ln1_weight(mx::ones({d})),
-        ln1_bias(mx::zeros({d})),
-        ln2_weight(mx::ones({d})),
-        ln2_bias(mx::zeros({d})),
-        query_proj(std::make_shared<BenchLinear>(d, d, false)),
-        key_proj(std::make_shared<BenchLinear>(d, d, false)),
-        value_proj(std::make_shared<BenchLinear>(d, d, false)),
-        out_proj(std::make_shared<BenchLinear>(d, d, false)),
-        fc1(std::make_shared<BenchLinear>(d, 4 * d)),
-        fc2(std::make_shared<BenchLinear>(4 * d, d)) {
-    register_parameter("ln1_weight", ln1_weight);
-    register_parameter("ln1_bias", ln1_bias);
-    register_parameter("ln2_weight", ln2_weight);
-    register_parameter("ln2_bias", ln2_bias);
-    register_module("query_proj", query_proj);
-    register_module("key_proj", key_proj);
-    register_module("value_proj", value_proj);
-    register_module("out_proj", out_proj);
-    register_module("fc1", fc1);
-    register_module("fc2", fc2);
-  }
-  mx::array operator()(const mx::array& x, int batch, int tokens) const {
-    int d = x.shape(1), hd = d / heads;
-    auto split = [&](const mx::array& a) {
-      return mx::transpose(mx::reshape(a, {batch, tokens, heads, hd}), {0, 2, 1, 3});
-    };
-    auto h = mx::fast::layer_norm(x, ln1_weight, ln1_bias, 1e-5f);
-    auto att = mx::fast::scaled_dot_product_attention(
-        split((*query_proj)(h)), split((*key_proj)(h)), split((*value_proj)(h)),
-        1.0f / std::sqrt(float(hd)), "causal");
-    att = mx::reshape(mx::transpose(att, {0, 2, 1, 3}), {batch * tokens, d});
-    auto y = x + (*out_proj)(att);
-    h = mx::fast::layer_norm(y, ln2_weight, ln2_bias, 1e-5f);
-    return y + (*fc2)(relu((*fc1)(h)));
-  }
-  int heads;
-  mx::array ln1_weight, ln1_bias, ln2_weight, ln2_bias;
-  std::shared_ptr<BenchLinear> query_proj, key_proj, value_proj, out_proj, fc1, fc2;
-};
-
+// W9's model: token and learned position embeddings, a pre-norm nn::TransformerEncoder under a
+// causal mask, and an output projection to the vocabulary.
 class BenchTransformer : public nn::Module {
  public:
-  BenchTransformer(int vocab, int d, int heads, int n_layers, int max_tokens)
-      : embedding(mx::random::normal({vocab, d}) * mx::array(0.02f)),
-        positions(mx::random::normal({max_tokens, d}) * mx::array(0.02f)),
-        norm_weight(mx::ones({d})),
-        norm_bias(mx::zeros({d})),
-        out(std::make_shared<BenchLinear>(d, vocab, false)) {
-    for (int i = 0; i < n_layers; ++i) {
-      layers.push_back(std::make_shared<BenchBlock>(d, heads));
-    }
-    register_parameter("embedding", embedding);
+  BenchTransformer(int vocab, int d, int heads, int n_layers, int tokens)
+      : embedding(std::make_shared<nn::Embedding>(vocab, d)),
+        positions(mx::random::normal({tokens, d}) * mx::array(0.02f)),
+        encoder(std::make_shared<nn::TransformerEncoder>(n_layers, d, heads, 4 * d, 0.0f, nullptr,
+                                                         true)),
+        out(std::make_shared<nn::Linear>(d, vocab, false)),
+        mask_(nn::MultiHeadAttention::create_additive_causal_mask(tokens)) {
+    register_module("embedding", embedding);
     register_parameter("positions", positions);
-    register_parameter("norm_weight", norm_weight);
-    register_parameter("norm_bias", norm_bias);
-    register_modules("layers", layers);
+    register_module("encoder", encoder);
     register_module("out", out);
   }
   // Logits (batch * tokens, vocab) of tokens (batch, tokens).
-  mx::array operator()(const mx::array& tokens) const {
-    int batch = tokens.shape(0), n = tokens.shape(1), d = embedding.shape(1);
-    auto x = mx::take(embedding, tokens, 0) + mx::slice(positions, {0, 0}, {n, d});
-    x = mx::reshape(x, {batch * n, d});
-    for (auto& layer : layers) {
-      x = (*layer)(x, batch, n);
-    }
-    return (*out)(mx::fast::layer_norm(x, norm_weight, norm_bias, 1e-5f));
+  mx::array operator()(const mx::array& tokens) {
+    auto x = (*encoder)((*embedding)(tokens) + positions, mask_);
+    return mx::flatten((*out)(x), 0, 1);
   }
-  mx::array embedding, positions, norm_weight, norm_bias;
-  std::vector<std::shared_ptr<BenchBlock>> layers;
-  std::shared_ptr<BenchLinear> out;
+  std::shared_ptr<nn::Embedding> embedding;
+  mx::array positions;
+  std::shared_ptr<nn::TransformerEncoder> encoder;
+  std::shared_ptr<nn::Linear> out;
+
+ private:
+  mx::array mask_;
 };
+
+mx::array mean_cross_entropy(const mx::array& logits, const mx::array& targets) {
+  return nn::losses::cross_entropy(logits, targets, std::nullopt, -1, 0.0f,
+                                   nn::losses::Reduction::mean);
+}
 
 }  // namespace
 
@@ -336,17 +253,20 @@ int main(int argc, char** argv) {
     std::printf("TRAIN_step_compiled_ms %.3f\n", time_step(mx::compile(step)));
   }
 
-  // W8: a training step of an MLP 784-512-512-10 (ReLU), batch 256, cross-entropy, Adam, with
-  // nn modules and optimizers, compiled as one function (optim::training_step) and not.
+  // W8: a training step of an MLP 784-512-512-10 (nn::Linear, ReLU), batch 256, cross-entropy,
+  // Adam, compiled as one function (optim::training_step) and not.
   {
     mx::random::seed(8);
-    auto model = std::make_shared<BenchMLP>();
+    auto model = std::make_shared<nn::Sequential>(
+        std::make_shared<nn::Linear>(784, 512), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Linear>(512, 512), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Linear>(512, 10));
     optim::Adam adam(1e-3f);
     auto x = ramp({256, 784});
     auto y = mx::remainder(mx::arange(256), mx::array(10));
     mx::eval(model->parameters().flattened_values());
     auto loss = [&model](const std::vector<mx::array>& in) {
-      return std::vector<mx::array>{cross_entropy((*model)(in[0]), in[1])};
+      return std::vector<mx::array>{mean_cross_entropy((*model)(in[0]), in[1])};
     };
     for (bool compiled : {true, false}) {
       auto step = optim::training_step(*model, adam, loss, compiled);
@@ -359,8 +279,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  // W9: a training step of a 4-layer pre-norm transformer (width 256, 4 heads, 128 tokens,
-  // batch 16, vocabulary 256), next-token cross-entropy, AdamW, compiled.
+  // W9: a training step of a 4-layer pre-norm transformer (width 256, 4 heads, MLP 1024, 128
+  // tokens, batch 16, vocabulary 256), next-token cross-entropy, AdamW, compiled.
   {
     mx::random::seed(9);
     const int batch = 16, tokens = 128, vocab = 256;
@@ -373,7 +293,7 @@ int main(int argc, char** argv) {
     mx::eval(model->parameters().flattened_values());
     mx::eval(inputs, targets);
     auto loss = [&model](const std::vector<mx::array>& in) {
-      return std::vector<mx::array>{cross_entropy((*model)(in[0]), in[1])};
+      return std::vector<mx::array>{mean_cross_entropy((*model)(in[0]), in[1])};
     };
     auto step = optim::training_step(*model, adamw, loss);
     std::printf("W9_train_transformer_adamw %.3f\n", median_ms(

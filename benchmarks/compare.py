@@ -223,8 +223,8 @@ def train_flops():
 
 
 def torch_training():
-    """W8 and W9 with torch.nn and torch.optim: the same models, data and optimizers as
-    bench_core (its models are written with ops under MLX's parameter names)."""
+    """W8 and W9 with torch.nn and torch.optim: the same models (bench_core's nn.Sequential MLP
+    and pre-norm nn.TransformerEncoder), data and optimizers, eager."""
     nn, F = torch.nn, torch.nn.functional
     out = {}
     torch.manual_seed(8)
