@@ -207,6 +207,24 @@ TEST(FuseRegions, ScalarOnlyAndZeroSize) {
   EXPECT_EQ(expect_fused_matches(f, {zeros({0, 3})}), 1);
 }
 
+TEST(FuseRegions, ConstantOperandsOnEitherSide) {
+  // Steps with a one-value operand read it once into a register (float32, float64): both
+  // sides of each op, a NaN for maximum and minimum, and a broadcast view as the constant.
+  for (auto dt : {float32, float64}) {
+    auto x = spread({1500}, dt, -3, 3);
+    auto nan = array(std::nanf(""), dt);
+    auto view = broadcast_to(array(0.75f, dt), {1500});
+    eval(x, nan, view);
+    auto f = [dt](const std::vector<array>& in) {
+      auto c = array(1.5f, dt);
+      auto y = (c - in[0]) / c + in[0] * c - c / (in[0] + c);
+      auto z = maximum(in[1], y) + minimum(y, c) + maximum(c, in[0] - in[1]);
+      return std::vector<array>{z * in[2] - in[2], minimum(in[1], y)};
+    };
+    EXPECT_EQ(expect_fused_matches(f, {x, nan, view}), 1) << dt;
+  }
+}
+
 TEST(FuseRegions, IntermediateUsedOutsideIsAnOutput) {
   auto x = spread({5, 64});
   eval(x);

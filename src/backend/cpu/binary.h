@@ -28,4 +28,9 @@ int small_power_exponent(const array& b);
 // (2 or 3: computed by multiplication, within an ulp of pow), or nullptr. It ignores input b.
 TileFn small_power_simd_kernel(int exponent, Dtype dtype);
 
+// The SIMD tile kernel of op at float32 or float64 where input `scalar_side` (0 or 1) is one
+// value broadcast over the tile: only its first element is read, so a fused region's constant
+// costs a register rather than a tile load per step. nullptr for other ops and dtypes.
+TileFn binary_scalar_simd_kernel(BinaryOp op, Dtype dtype, int scalar_side);
+
 }  // namespace mlx::core::cpu

@@ -182,6 +182,35 @@ void StreamTile(const void* const* in, void* out, size_t n) {
   hwy::FlushStream();
 }
 
+// Like MapTile, with input kScalar one value (its first element) broadcast over the tile.
+template <typename T, size_t kScalar, class Op>
+void ScalarTile(const void* const* in, void* out, size_t n) {
+  const hn::ScalableTag<T> d;
+  const Op op;
+  const auto s = hn::Set(d, *static_cast<const T*>(in[kScalar]));
+  const void* tile[1] = {in[1 - kScalar]};
+  VectorLoop<hn::MaxLanes(d), 1, T, T>(tile, out, n, [&](const T* const* p, T* o) {
+    const auto v = hn::LoadU(d, p[0]);
+    if constexpr (kScalar == 0) {
+      hn::StoreU(op(s, v), d, o);
+    } else {
+      hn::StoreU(op(v, s), d, o);
+    }
+  });
+}
+
+template <class Op>
+TileFn ScalarKernel(Dtype dtype, int scalar_side) {
+  switch (dtype) {
+    case Dtype::Val::float32:
+      return scalar_side == 0 ? ScalarTile<float, 0, Op> : ScalarTile<float, 1, Op>;
+    case Dtype::Val::float64:
+      return scalar_side == 0 ? ScalarTile<double, 0, Op> : ScalarTile<double, 1, Op>;
+    default:
+      return nullptr;
+  }
+}
+
 template <class Op>
 TileFn FloatKernel(Dtype dtype) {
   switch (dtype) {
@@ -305,6 +334,28 @@ TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
   return nullptr;
 }
 
+TileFn BinaryScalarSimdKernel(BinaryOp op, Dtype dtype, int scalar_side) {
+#if MLX_SIMD_NATIVE
+  switch (op) {
+    case BinaryOp::Add:
+      return ScalarKernel<AddV>(dtype, scalar_side);
+    case BinaryOp::Subtract:
+      return ScalarKernel<SubV>(dtype, scalar_side);
+    case BinaryOp::Multiply:
+      return ScalarKernel<MulV>(dtype, scalar_side);
+    case BinaryOp::Divide:
+      return ScalarKernel<DivV>(dtype, scalar_side);
+    case BinaryOp::Maximum:
+      return ScalarKernel<MaxV>(dtype, scalar_side);
+    case BinaryOp::Minimum:
+      return ScalarKernel<MinV>(dtype, scalar_side);
+    default:
+      return nullptr;
+  }
+#endif
+  return nullptr;
+}
+
 TileFn SmallPowerSimdKernel(int exponent, Dtype dtype) {
 #if MLX_SIMD_NATIVE
   switch (exponent) {
@@ -327,6 +378,7 @@ namespace mlx::core::cpu {
 
 HWY_EXPORT(BinarySimdKernel);
 HWY_EXPORT(SmallPowerSimdKernel);
+HWY_EXPORT(BinaryScalarSimdKernel);
 
 TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming) {
   return HWY_DYNAMIC_DISPATCH(BinarySimdKernel)(op, dtype, streaming);
@@ -334,6 +386,10 @@ TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming) {
 
 TileFn small_power_simd_kernel(int exponent, Dtype dtype) {
   return HWY_DYNAMIC_DISPATCH(SmallPowerSimdKernel)(exponent, dtype);
+}
+
+TileFn binary_scalar_simd_kernel(BinaryOp op, Dtype dtype, int scalar_side) {
+  return HWY_DYNAMIC_DISPATCH(BinaryScalarSimdKernel)(op, dtype, scalar_side);
 }
 
 }  // namespace mlx::core::cpu

@@ -159,6 +159,13 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
           outputs[output_of[v]].nbytes() > kStreamingBytes) {
         ps.fn = binary_simd_kernel(op, step.out_dtype, /* streaming */ true);
       }
+      // A constant operand (one value broadcast) stays in a register.
+      for (int side = 0; side < 2 && !ps.fn; ++side) {
+        auto u = value[step.inputs[side]];
+        if (u < n_in && inputs[u].data_size() == 1) {
+          ps.fn = binary_scalar_simd_kernel(op, step.out_dtype, side);
+        }
+      }
     }
     if (!ps.fn) {
       ps.fn = step_kernel(step);
