@@ -499,6 +499,10 @@ const Codec& codec_of(const Primitive& p) {
     why =
         "it is a fused region of a compiled function called outside the exported function "
         "(evaluate its result first, or call the compiled function inside)";
+  } else if (typeid(p) == typeid(Load) || typeid(p) == typeid(LoadQuantized)) {
+    why =
+        "it reads a file when evaluated, and a file handle cannot be stored (evaluate the loaded "
+        "arrays before exporting, or pass them as inputs)";
   } else {
     why = "it is not a built-in primitive with serialisable parameters";
   }
@@ -1043,7 +1047,9 @@ std::vector<std::string> exportable_primitives() {
   return keys;
 }
 
-std::vector<std::string> unexportable_primitives() { return {"Compiled", "CustomTransforms"}; }
+std::vector<std::string> unexportable_primitives() {
+  return {"Compiled", "CustomTransforms", "Load", "LoadQuantized"};
+}
 
 }  // namespace detail
 
