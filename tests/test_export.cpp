@@ -9,6 +9,8 @@
 #include <regex>
 #include <set>
 
+#include <unistd.h>
+
 #include "check.h"
 #include "helpers.h"
 #include "mlx/mlx.h"
@@ -17,7 +19,10 @@
 namespace mlx::core {
 namespace {
 
-std::string temp_file(const std::string& name) { return ::testing::TempDir() + "export_" + name; }
+// ctest runs tests in parallel processes: the pid keeps their files apart.
+std::string temp_file(const std::string& name) {
+  return ::testing::TempDir() + "export_" + std::to_string(::getpid()) + "_" + name;
+}
 
 std::string read_bytes(const std::string& path) {
   std::ifstream is(path, std::ios::binary);
