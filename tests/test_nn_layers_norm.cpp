@@ -133,9 +133,8 @@ TEST(NnNorm, BatchNormTrainingAndEval) {
 TEST(NnNorm, BatchNormStatisticsUpdateInsideValueAndGrad) {
   auto bn = std::make_shared<nn::BatchNorm>(3);
   auto x = pattern({4, 3}, 29) * array(3.0f) + array({1.0f, -1.0f, 0.5f});
-  auto vg = nn::value_and_grad(*bn, [&](const std::vector<array>& in) {
-    return sum(square((*bn)(in[0])));
-  });
+  auto vg = nn::value_and_grad(
+      *bn, [&](const std::vector<array>& in) { return sum(square((*bn)(in[0]))); });
   auto [loss, grads] = vg({x});
   EXPECT_EQ(keys(grads), (Strings{"bias", "weight"}));
   expect_near(*bn->running_mean, {3}, nn_ref::bn_running_mean, 1e-6);

@@ -4,7 +4,6 @@
 
 #include "mlx/mlx.h"
 #include "mlx/nested.h"
-#include "mlx/nn/module.h"
 #include "mlx/nn/activations.h"
 #include "mlx/nn/init.h"
 #include "mlx/nn/layers/activations.h"
@@ -21,3 +20,4 @@
 #include "mlx/nn/layers/transformer.h"
 #include "mlx/nn/layers/upsample.h"
 #include "mlx/nn/losses.h"
+#include "mlx/nn/module.h"
