@@ -84,10 +84,19 @@ void copy_to_dtype(It src, size_t n, Dtype dtype, void* dst);
 class Index;
 class ArrayAt;
 
+namespace detail {
+// The element types a scalar array can be built from. Constraining array(T val, ...) keeps clang
+// from instantiating its default dtype argument for unrelated types (std::nullopt_t, while
+// checking std::optional<array> defaults).
+template <typename T>
+concept ArrayScalar = std::is_arithmetic_v<T> || std::is_same_v<T, float16_t> ||
+    std::is_same_v<T, bfloat16_t> || std::is_same_v<T, complex64_t>;
+}  // namespace detail
+
 class array {
  public:
   /** A scalar (0-d) array. */
-  template <typename T>
+  template <detail::ArrayScalar T>
   explicit array(T val, Dtype dtype = TypeToDtype<T>());
 
   /* Special case since std::complex can't be implicitly converted to other types. */
@@ -415,7 +424,7 @@ class array {
   friend struct ArrayAccess;
 };
 
-template <typename T>
+template <detail::ArrayScalar T>
 array::array(T val, Dtype dtype /* = TypeToDtype<T>() */)
     : array_desc_(std::make_shared<ArrayDesc>(Shape{}, dtype)) {
   init_data();

@@ -330,7 +330,10 @@ class NestedItem {
       }
       default: {
         typename R::Dictionary out;
-        for (auto& [k, item] : first.dictionary()) {
+        for (auto& entry : first.dictionary()) {
+          // Named, not a structured binding: clang before 16 cannot capture bindings in lambdas.
+          const auto& k = entry.first;
+          const auto& item = entry.second;
           auto child = detail::join_path(path, detail::key_string(k));
           auto find = [&](const auto& other) -> const auto& {
             auto it = other.dictionary().find(k);

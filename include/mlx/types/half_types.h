@@ -259,30 +259,32 @@ template <typename A, typename B>
 using half_compare_t = std::conditional_t<std::is_integral_v<A> || std::is_integral_v<B>, double,
                                           half_compute_t<A, B>>;
 
+// The return types are deduced (auto) so that clang before 16, which substitutes a declared
+// return type before checking the constraint, does not fail on unrelated operands (string + ...).
 template <typename A, typename B>
 requires half_pair<A, B>
-constexpr half_result_t<A, B> operator+(A a, B b) {
+constexpr auto operator+(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) + static_cast<C>(b));
 }
 
 template <typename A, typename B>
 requires half_pair<A, B>
-constexpr half_result_t<A, B> operator-(A a, B b) {
+constexpr auto operator-(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) - static_cast<C>(b));
 }
 
 template <typename A, typename B>
 requires half_pair<A, B>
-constexpr half_result_t<A, B> operator*(A a, B b) {
+constexpr auto operator*(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) * static_cast<C>(b));
 }
 
 template <typename A, typename B>
 requires half_pair<A, B>
-constexpr half_result_t<A, B> operator/(A a, B b) {
+constexpr auto operator/(A a, B b) {
   using C = half_compute_t<A, B>;
   return half_result_t<A, B>(static_cast<C>(a) / static_cast<C>(b));
 }
