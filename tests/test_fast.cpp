@@ -131,6 +131,11 @@ TEST(FastRMSNorm, MatchesCompositionEveryDtype) {
   // Long rows, a transposed input, and promotion with the weight's dtype.
   auto x = rand({64, 4100}, 3);
   expect_close(fast::rms_norm(x, std::nullopt, 1e-6f), rms_ref(x, std::nullopt, 1e-6f), 2e-5);
+  // Over 4 MiB of output: streaming stores, rows of odd length starting at every alignment.
+  auto big = rand({260, 4101}, 8);
+  auto wbig = rand({4101}, 9);
+  expect_close(fast::rms_norm(big, wbig, 1e-6f), rms_ref(big, wbig, 1e-6f), 2e-5);
+  expect_close(fast::rms_norm(big, std::nullopt, 1e-6f), rms_ref(big, std::nullopt, 1e-6f), 2e-5);
   auto xt = transpose(rand({33, 20}, 4));
   auto w = rand({33}, 5, float16);
   expect_close(fast::rms_norm(xt, w, 1e-6f), rms_ref(xt, w, 1e-6f), 2e-5);

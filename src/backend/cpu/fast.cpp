@@ -6,6 +6,7 @@
 // diagonal are skipped. Its vjp recomputes the probabilities per block from the saved log-sum-exp.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/fast.cpp"
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "backend/cpu/binary.h"
 #include "backend/cpu/blas.h"
 #include "backend/cpu/copy.h"
 #include "backend/cpu/thread_pool.h"
@@ -92,26 +94,38 @@ float SumSquares(const float* p, size_t n) {
   return s;
 }
 
-// out[i] = x[i] * r * w[i] (w may be null: no weight).
-void ScaleRow(const float* x, const float* w, float r, float* out, size_t n) {
+// out[i] = x[i] * r * w[i] (w may be null: no weight). With `stream`, the aligned body is written
+// with non-temporal stores: a large output would only evict the rows still to be read, and the
+// store misses would cost a read of every output line first.
+void ScaleRow(const float* x, const float* w, float r, float* out, size_t n, bool stream) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto vr = hn::Set(d, r);
+  auto scaled = [&](size_t i) {
+    auto v = hn::Mul(hn::LoadU(d, x + i), vr);
+    return w ? hn::Mul(v, hn::LoadU(d, w + i)) : v;
+  };
+  auto scalar = [&](size_t i) { out[i] = w ? x[i] * r * w[i] : x[i] * r; };
   size_t i = 0;
-  if (w) {
+  if (stream) {
+    const size_t align = N * sizeof(float);
+    const size_t head =
+        std::min(n, (align - reinterpret_cast<uintptr_t>(out) % align) % align / sizeof(float));
+    for (; i < head; ++i) {
+      scalar(i);
+    }
     for (; i + N <= n; i += N) {
-      hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, x + i), vr), hn::LoadU(d, w + i)), d, out + i);
+      hn::Stream(scaled(i), d, out + i);
     }
-    for (; i < n; ++i) {
-      out[i] = x[i] * r * w[i];
-    }
+    // Streaming stores are weakly ordered: make them visible before the row counts as written.
+    hwy::FlushStream();
   } else {
     for (; i + N <= n; i += N) {
-      hn::StoreU(hn::Mul(hn::LoadU(d, x + i), vr), d, out + i);
+      hn::StoreU(scaled(i), d, out + i);
     }
-    for (; i < n; ++i) {
-      out[i] = x[i] * r;
-    }
+  }
+  for (; i < n; ++i) {
+    scalar(i);
   }
 }
 
@@ -220,6 +234,7 @@ void rms_norm(const array& x_in, const array& w_in, float eps, array& out) {
   const auto w = param_row<T, W>(w_in);
   const T* src = x.data<T>();
   T* dst = out.data<T>();
+  const bool stream = out.nbytes() > kStreamingBytes && static_cast<const void*>(src) != dst;
   for_rows(rows, n, [&](size_t b, size_t e) {
     for (size_t r = b; r < e; ++r) {
       const T* xr = src + r * n;
@@ -227,7 +242,7 @@ void rms_norm(const array& x_in, const array& w_in, float eps, array& out) {
       if constexpr (std::is_same_v<T, float>) {
         float ss = HWY_DYNAMIC_DISPATCH(SumSquares)(xr, n);
         float rs = 1.0f / std::sqrt(ss / n + eps);
-        HWY_DYNAMIC_DISPATCH(ScaleRow)(xr, w.empty() ? nullptr : w.data(), rs, yr, n);
+        HWY_DYNAMIC_DISPATCH(ScaleRow)(xr, w.empty() ? nullptr : w.data(), rs, yr, n, stream);
       } else {
         W ss = 0;
         for (size_t i = 0; i < n; ++i) {
