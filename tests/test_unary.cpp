@@ -381,6 +381,34 @@ TEST(UnaryComplex, RealArraysPassThrough) {
   expect_array<float>(positive(x), {2}, float32, {1.5f, -2.0f});
 }
 
+// ---- tanh ----
+
+TEST(UnaryMath, TanhFloat32WithinTwoUlpEverywhere) {
+  // The float32 kernel switches from a polynomial to an exp-based form at |x| = 0.625 and
+  // saturates past 9.1: a dense grid over both, the switch and the saturation, against double.
+  std::vector<float> xs;
+  for (int i = -120000; i <= 120000; ++i) xs.push_back(i / 10000.0f);
+  for (float c : {0.625f, 9.1f, 1e-20f, 1e-6f}) {
+    for (float x = c, k = 0; k < 64; ++k, x = std::nextafter(x, kInfF)) {
+      xs.push_back(x);
+      xs.push_back(-x);
+    }
+  }
+  auto x = array(xs.begin(), {static_cast<int>(xs.size())});
+  auto got = values<float>(tanh(x));
+  auto exact = values<double>(tanh(astype(x, float64)));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    float want = static_cast<float>(exact[i]);
+    float ulp = std::nextafter(std::abs(want), kInfF) - std::abs(want);
+    ASSERT_LE(std::abs(got[i] - want), 2 * ulp) << xs[i];
+    ASSERT_EQ(std::signbit(got[i]), std::signbit(xs[i])) << xs[i];
+  }
+  auto special = values<float>(tanh(array({0.0f, -0.0f, kInfF, -kInfF, 1e30f, -1e30f})));
+  EXPECT_EQ(special, (std::vector<float>{0.0f, -0.0f, 1.0f, -1.0f, 1.0f, -1.0f}));
+  EXPECT_TRUE(std::signbit(special[1]));
+  EXPECT_TRUE(std::isnan(values<float>(tanh(array(std::nanf(""))))[0]));
+}
+
 // ---- erf and erfinv ----
 
 TEST(UnaryErf, ErfinvFloat32IsMlxsApproximation) {
