@@ -365,6 +365,27 @@ TEST(Matmul, LargerAgainstNaive) {
   expect_close<float16_t>(matmul(astype(a, float16), astype(bt, float16)), want, 1e-3);
 }
 
+// A lone product is split by rows over the pool: an odd row count (a short last block) and a
+// transposed a (its blocks start at columns of the stored matrix).
+TEST(Matmul, RowBlocksOfALoneProduct) {
+  const int m = 131, k = 70, n = 65;
+  auto av = test_values(m * k, 5);
+  auto bv = test_values(k * n, 6);
+  auto want = naive(av, bv, 1, m, k, n);
+  std::vector<float> atv(av.size());
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < k; ++j) {
+      atv[j * m + i] = av[i * k + j];
+    }
+  }
+  array b(bv.begin(), {k, n});
+  expect_close<float>(matmul(array(av.begin(), {m, k}), b), want, 1e-5);
+  expect_close<float>(matmul(transposed_view(array(atv.begin(), {k, m})), b), want, 1e-5);
+  expect_close<float16_t>(
+      matmul(astype(transposed_view(array(atv.begin(), {k, m})), float16), astype(b, float16)),
+      want, 1e-3);
+}
+
 // Many small GEMMs are split over the pool; (batch, M, K) @ (K, N) is folded into one GEMM.
 TEST(Matmul, ManySmallProducts) {
   auto av = test_values(40 * 7 * 5, 5);

@@ -5,9 +5,9 @@
 //
 // Threading policy. The process-wide pool (cpu::num_threads() threads, the stream's worker
 // included) and OpenBLAS's own threads must not compete for the cores:
-//  - Few large GEMMs (or one) run one after another on the stream's worker with OpenBLAS set to
-//    cpu::num_threads() threads. This stream submits nothing to the pool meanwhile: its worker
-//    is inside BLAS. (OpenBLAS keeps to one thread by itself for GEMMs too small to gain.)
+//  - Few large GEMMs (or one) run one after another, each split by rows over the pool with
+//    single-threaded BLAS; only one with too few rows per thread gets OpenBLAS's own threads
+//    (which keep to one thread by themselves for GEMMs too small to gain).
 //  - Many small GEMMs set OpenBLAS to one thread and split the batch over the pool with
 //    cpu::parallel_for, each chunk calling single-threaded BLAS.
 // OpenBLAS's thread count is process-global, so both paths hold cpu::BlasThreads (a mutex) from
@@ -37,6 +37,9 @@ namespace {
 // over the pool.
 constexpr size_t kLargeGemm = size_t(1) << 21;
 constexpr size_t kBatchChunkWork = size_t(1) << 18;
+// A lone product is split by rows over the pool (see product_on) when every thread gets at least
+// this many rows: two panels of OpenBLAS's kernels.
+constexpr int64_t kSplitRows = 64;
 
 // BLAS computes in the input type, except for the 16-bit floats, computed in float32.
 template <typename T>
@@ -243,6 +246,35 @@ void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T al
   }
 }
 
+// How a product uses the cores: on the calling thread only (a chunk of a batch split over the
+// pool), with OpenBLAS's threads, or split by rows over the pool with single-threaded BLAS.
+enum class Par { serial, blas, split };
+
+// product() of rows [0, m) of a and c; with Par::split, blocks of rows run on the pool, each a
+// single-threaded GEMM. OpenBLAS's own threads would otherwise wake for the product and then
+// spin beside the pool's workers through the elementwise ops that follow (a training step runs
+// GEMMs and elementwise kernels by turns), taking cycles from both.
+template <typename T>
+void product_on(Par par, const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha,
+                T beta, T* c) {
+  const int threads = cpu::num_threads();
+  if (par != Par::split || n == 1) {
+    product(a, b, m, n, k, alpha, beta, c);
+    return;
+  }
+  // One even block of rows per thread.
+  const auto parts = static_cast<size_t>(threads);
+  cpu::parallel_for(parts, 1, [&](size_t pb, size_t pe) {
+    for (size_t part = pb; part < pe; ++part) {
+      const int r0 = static_cast<int>(static_cast<int64_t>(m) * part / parts);
+      const int r1 = static_cast<int>(static_cast<int64_t>(m) * (part + 1) / parts);
+      Operand<T> rows = a;
+      rows.ptr += a.trans == CblasNoTrans ? static_cast<size_t>(r0) * a.ld : r0;
+      product(rows, b, r1 - r0, n, k, alpha, beta, c + static_cast<size_t>(r0) * n);
+    }
+  });
+}
+
 // One product's sizes and each operand's row and column strides, in elements.
 struct Layout {
   int64_t m, n, k;
@@ -330,7 +362,8 @@ Problem make_problem(const array& a, const array& b, const array& out) {
 // One product: c (row-major M x N) = alpha a @ b + beta c (c is not read when beta is 0).
 template <typename T>
 void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc<T> beta,
-                Scratch (&scratch)[3], bool parallel) {
+                Scratch (&scratch)[3], Par par) {
+  const bool parallel = par != Par::serial;
   auto mn = static_cast<size_t>(p.m * p.n);
   if (p.k == 0) {
     // An empty sum (BLAS wants leading dims of at least one even here).
@@ -347,7 +380,7 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
   int n = static_cast<int>(p.n);
   int k = static_cast<int>(p.k);
   if constexpr (std::is_same_v<T, Acc<T>>) {
-    product(oa, ob, m, n, k, alpha, beta, c);
+    product_on(par, oa, ob, m, n, k, alpha, beta, c);
   } else {
     float* acc = scratch[2].get<float>(mn);
     if (beta != 0.0f) {
@@ -356,7 +389,7 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
         convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
       });
     }
-    product(oa, ob, m, n, k, alpha, beta, acc);
+    product_on(par, oa, ob, m, n, k, alpha, beta, acc);
     // Rounds to nearest even (astype's conversion).
     auto narrow = cpu::convert_kernel(float32, dtype_of<T>());
     for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
@@ -365,18 +398,22 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
   }
 }
 
-// Runs `count` products, the i-th being entry(i, scratch, parallel) with `work` multiply-adds
-// each: few large ones one after another with every BLAS thread, many small ones split over
-// the pool with single-threaded BLAS.
+// Runs `count` products of `rows` x n, the i-th being entry(i, scratch, par), with `work`
+// multiply-adds each: few large ones one after another, each split by rows over the pool with
+// single-threaded BLAS (or, with too few rows for that, with OpenBLAS's threads); many small ones
+// split over the pool with single-threaded BLAS. Splitting rows ourselves measured faster than
+// OpenBLAS's threads at every size on 2 cores (an MLP training step 8.8 -> 6.5 ms, 2048^3 equal):
+// its threads keep spinning after a GEMM, beside the pool's workers.
 template <typename Entry>
-void run_products(size_t count, size_t work, Entry&& entry) {
+void run_products(size_t count, int64_t rows, size_t work, Entry&& entry) {
   int threads = cpu::num_threads();
   bool few_large = work >= kLargeGemm && count < static_cast<size_t>(threads);
   if (threads == 1 || count == 1 || few_large) {
-    cpu::BlasThreads blas(threads);
+    const bool split = threads > 1 && rows >= kSplitRows * threads;
+    cpu::BlasThreads blas(split ? 1 : threads);
     Scratch scratch[3];
     for (size_t i = 0; i < count; ++i) {
-      entry(i, scratch, true);
+      entry(i, scratch, split ? Par::split : Par::blas);
     }
     return;
   }
@@ -385,7 +422,7 @@ void run_products(size_t count, size_t work, Entry&& entry) {
                     [&](size_t begin, size_t end) {
                       Scratch scratch[3];
                       for (size_t i = begin; i < end; ++i) {
-                        entry(i, scratch, false);
+                        entry(i, scratch, Par::serial);
                       }
                     });
 }
@@ -397,11 +434,11 @@ void matmul(const array& a, const array& b, array& out, Acc<T> alpha, Acc<T> bet
   const T* b_ptr = b.data<T>();
   T* c_ptr = out.data<T>();
   auto mn = static_cast<size_t>(p.mat.m * p.mat.n);
-  run_products(p.count, mn * static_cast<size_t>(p.mat.k),
-               [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+  run_products(p.count, p.mat.m, mn * static_cast<size_t>(p.mat.k),
+               [&](size_t i, Scratch(&scratch)[3], Par par) {
                  auto [oa, ob] = p.offsets(i);
                  gemm_entry(p.mat, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, alpha, beta, scratch,
-                            parallel);
+                            par);
                });
 }
 
@@ -507,10 +544,10 @@ void GatherMM::eval_cpu(const std::vector<array>& inputs, array& out) {
     const T* a_ptr = a.data<T>();
     const T* b_ptr = b.data<T>();
     T* c_ptr = out.data<T>();
-    run_products(lhs.size(), mn * static_cast<size_t>(mat.k),
-                 [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+    run_products(lhs.size(), mat.m, mn * static_cast<size_t>(mat.k),
+                 [&](size_t i, Scratch(&scratch)[3], Par par) {
                    gemm_entry(mat, a_ptr + batch_offset(a, lhs[i]), b_ptr + batch_offset(b, rhs[i]),
-                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, parallel);
+                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, par);
                  });
   });
 }
@@ -545,13 +582,13 @@ void SegmentedMM::eval_cpu(const std::vector<array>& inputs, array& out) {
     const T* a_ptr = a.data<T>();
     const T* b_ptr = b.data<T>();
     T* c_ptr = out.data<T>();
-    run_products(count, mn * static_cast<size_t>(whole.k) / std::max<size_t>(count, 1),
-                 [&](size_t i, Scratch(&scratch)[3], bool parallel) {
+    run_products(count, whole.m, mn * static_cast<size_t>(whole.k) / std::max<size_t>(count, 1),
+                 [&](size_t i, Scratch(&scratch)[3], Par par) {
                    auto [start, end] = ranges[i];
                    Layout mat = whole;
                    mat.k = end - start;
                    gemm_entry(mat, a_ptr + start * whole.a_cs, b_ptr + start * whole.b_rs,
-                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, parallel);
+                              c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, par);
                  });
   });
 }
