@@ -111,9 +111,9 @@ inline void expect_same(const array& a, const array& b, double tol = 1e-12) {
 }
 
 // Checks vmap(f, in_axes) against applying f to each slice and stacking the results along
-// axis 0. Inputs with in_axis -1 are passed whole to every call.
+// axis 0. Inputs with in_axis -1 are passed whole to every call. `tol` is relative.
 inline void vmap_matches_loop(const Fn& f, const std::vector<array>& inputs,
-                              const std::vector<int>& in_axes) {
+                              const std::vector<int>& in_axes, double tol = 1e-12) {
   int batch = -1;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (in_axes[i] >= 0) batch = inputs[i].shape(in_axes[i]);
@@ -130,7 +130,7 @@ inline void vmap_matches_loop(const Fn& f, const std::vector<array>& inputs,
     for (size_t k = 0; k < outs.size(); ++k) per_output[k].push_back(outs[k]);
   }
   for (size_t k = 0; k < vouts.size(); ++k) {
-    expect_same(vouts[k], stack(per_output[k], 0));
+    expect_same(vouts[k], stack(per_output[k], 0), tol);
   }
 }
 
@@ -143,8 +143,10 @@ inline array batch_of(const array& x, int axis, double shift = 0.0) {
 
 // The standard vmap sweep for a function of per-example inputs shaped like `inputs`: a batch
 // stacked along axis 0 of every input; along each input's last axis; along the middle axis of
-// the first input with the others unmapped; then a vmap of a vmap (a 3 x 3 batch).
-inline void vmaps(const Fn& f, const std::vector<array>& inputs) {
+// the first input with the others unmapped; then a vmap of a vmap (a 3 x 3 batch). A float32
+// function whose batched kernels sum in another order than the per-example ones needs a `tol`
+// near float32's epsilon.
+inline void vmaps(const Fn& f, const std::vector<array>& inputs, double tol = 1e-12) {
   size_t n = inputs.size();
   std::vector<array> front, last;
   std::vector<int> zeros(n, 0), lasts;
@@ -153,17 +155,17 @@ inline void vmaps(const Fn& f, const std::vector<array>& inputs) {
     lasts.push_back(static_cast<int>(in.ndim()));
     last.push_back(batch_of(in, static_cast<int>(in.ndim())));
   }
-  vmap_matches_loop(f, front, zeros);
-  vmap_matches_loop(f, last, lasts);
+  vmap_matches_loop(f, front, zeros, tol);
+  vmap_matches_loop(f, last, lasts, tol);
   std::vector<array> mid = inputs;
   std::vector<int> mid_axes(n, -1);
   mid_axes[0] = static_cast<int>(inputs[0].ndim()) / 2;
   mid[0] = batch_of(inputs[0], mid_axes[0]);
-  vmap_matches_loop(f, mid, mid_axes);
+  vmap_matches_loop(f, mid, mid_axes, tol);
   std::vector<array> twice;
   for (auto& in : inputs) twice.push_back(batch_of(batch_of(in, 0, 1.0), 0));
   Fn inner = vmap(f, zeros);
-  vmap_matches_loop(inner, twice, zeros);
+  vmap_matches_loop(inner, twice, zeros, tol);
 }
 
 }  // namespace check
