@@ -119,6 +119,38 @@ TEST(ShapeTranspose, StridedInputs) {
   EXPECT_EQ(tb.strides(), (Strides{1, 0}));
 }
 
+TEST(ShapeTranspose, LargeTransposedCopies) {
+  // contiguous(transpose) of 4-byte elements: 16 x 16 register tiles, streamed out when the
+  // output is over 4 MiB with rows of whole cache lines (1040 columns), stored when not (1033),
+  // with 8 x 8 and scalar blocks at the ragged edges; a batch of matrices; and 8-byte elements.
+  for (auto [rows, cols] : {std::pair{1056, 1040}, std::pair{1041, 1033}}) {
+    auto m = reshape(arange(rows * cols), {rows, cols});
+    auto t = values<int32_t>(contiguous(transpose(m)));
+    ASSERT_EQ(t.size(), static_cast<size_t>(rows * cols));
+    for (int i = 0; i < cols; ++i) {
+      for (int j = 0; j < rows; ++j) {
+        ASSERT_EQ(t[static_cast<size_t>(i) * rows + j], j * cols + i) << i << "," << j;
+      }
+    }
+  }
+  auto batch = reshape(arange(3 * 48 * 40), {3, 48, 40});
+  auto tb = values<int32_t>(contiguous(swapaxes(batch, 1, 2)));
+  for (int b = 0; b < 3; ++b) {
+    for (int i = 0; i < 40; ++i) {
+      for (int j = 0; j < 48; ++j) {
+        ASSERT_EQ(tb[(b * 40 + i) * 48 + j], (b * 48 + j) * 40 + i);
+      }
+    }
+  }
+  auto d = astype(reshape(arange(40 * 24), {40, 24}), float64);
+  auto td = values<double>(contiguous(transpose(d)));
+  for (int i = 0; i < 24; ++i) {
+    for (int j = 0; j < 40; ++j) {
+      ASSERT_EQ(td[i * 40 + j], j * 24 + i);
+    }
+  }
+}
+
 TEST(ShapeTranspose, Errors) {
   auto a = reshape(arange(6), {2, 3});
   EXPECT_INVALID(transpose(a, {0}),

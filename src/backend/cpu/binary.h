@@ -16,10 +16,6 @@ TileFn binary_kernel(BinaryOp op, Dtype dtype);
 // non-temporal stores, for outputs too large to stay in cache.
 TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming = false);
 
-// Above this many output bytes, streaming stores pay: the output would only evict the inputs
-// from the cache, and skipping the read-for-ownership saves a third of the memory traffic.
-inline constexpr size_t kStreamingBytes = size_t(4) << 20;
-
 // The exponent of power(a, b) when b is one value that is 2 or 3, the powers worth a fast path
 // (squares and cubes in GELU-like expressions); 0 otherwise.
 int small_power_exponent(const array& b);

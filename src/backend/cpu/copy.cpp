@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -86,7 +87,9 @@ void transpose_block(const U* src, int64_t sr, int64_t sc, U* dst, int64_t dr, i
 }
 
 // A same-dtype copy of a transposed layout, straight into the row-major output: super-tiles of
-// kSuper x kSuper (one parallel task each) walked in 16 x 16 tiles of 8 x 8 blocks. Small tiles
+// kSuper x kSuper (one parallel task each) walked in 16 x 16 tiles: one 512-bit register
+// transpose each where the CPU has it (whole cache lines read and written, streamed out for large
+// outputs), else 8 x 8 blocks. Small tiles
 // keep the few source lines a tile reads from competing for the same cache sets when the source
 // rows are a power of two apart, and the super-tiles bound the pages a task touches.
 template <typename U>
@@ -101,9 +104,15 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
   size_t grain = std::max<size_t>(1, kElementwiseGrain / (kSuper * kSuper));
   const U* src = in.data<U>();
   Transpose8x8Fn simd = nullptr;
+  Transpose16x16Fn simd16 = nullptr;
   if constexpr (sizeof(U) == 4) {
     simd = sr == 1 ? transpose8x8_simd_kernel() : nullptr;
+    simd16 = sr == 1 ? transpose16x16_simd_kernel() : nullptr;
   }
+  // Whole output lines of a large output go straight to memory: rows of whole lines from a
+  // line-aligned start.
+  const bool stream = simd16 && n_cols % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 64 == 0 &&
+                      l.rows() * static_cast<size_t>(n_cols) * sizeof(U) > kStreamingBytes;
   parallel_for(tasks, grain, [&](size_t begin, size_t end) {
     for (size_t task = begin; task < end; ++task) {
       size_t m = task / static_cast<size_t>(row_tiles * col_tiles);
@@ -117,6 +126,12 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
       for (int64_t r0 = r_lo; r0 < r_hi; r0 += kTile) {
         for (int64_t c0 = c_lo; c0 < c_hi; c0 += kTile) {
           int64_t r_end = std::min(r_hi, r0 + kTile), c_end = std::min(c_hi, c0 + kTile);
+          if constexpr (sizeof(U) == 4) {
+            if (simd16 && r_end - r0 == kTile && c_end - c0 == kTile) {
+              simd16(src + base + r0 * sr + c0 * sc, sc, out + r0 * n_cols + c0, n_cols, stream);
+              continue;
+            }
+          }
           for (int64_t j = c0; j < c_end; j += kB) {
             for (int64_t i = r0; i < r_end; i += kB) {
               const U* s = src + base + i * sr + j * sc;
@@ -133,6 +148,9 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
           }
         }
       }
+    }
+    if (stream) {
+      stream_fence();
     }
   });
 }

@@ -23,6 +23,15 @@ bool is_transposed(const array& in);
 using Transpose8x8Fn = void (*)(const uint32_t* src, int64_t sc, uint32_t* dst, int64_t dr);
 Transpose8x8Fn transpose8x8_simd_kernel();
 
+// The same for i, j < 16 where the CPU has 512-bit vectors (else nullptr): every row read and
+// written is one whole cache line. With `stream` (dst 64-byte aligned, dr a multiple of 16) the
+// rows are written with non-temporal stores; the caller fences (stream_fence) before its writes
+// are read.
+using Transpose16x16Fn = void (*)(const uint32_t* src, int64_t sc, uint32_t* dst, int64_t dr,
+                                  bool stream);
+Transpose16x16Fn transpose16x16_simd_kernel();
+void stream_fence();
+
 // The tile kernel converting elements of dtype `from` to dtype `to` (a copy when they are
 // equal), with the semantics of astype.
 TileFn convert_kernel(Dtype from, Dtype to);

@@ -18,9 +18,9 @@
 #include <optional>
 #include <vector>
 
-#include "backend/cpu/binary.h"
 #include "backend/cpu/blas.h"
 #include "backend/cpu/copy.h"
+#include "backend/cpu/elementwise.h"
 #include "backend/cpu/thread_pool.h"
 #include "core/dtype_utils.h"
 #include "ops/fast.h"

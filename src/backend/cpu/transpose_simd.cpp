@@ -1,9 +1,12 @@
-// The 8 x 8 in-register transpose of 4-byte elements used by transposed copies, compiled for
-// the Highway targets with 256-bit vectors (AVX2, AVX-512) and chosen at run time.
+// The 8 x 8 and 16 x 16 in-register transposes of 4-byte elements used by transposed copies,
+// compiled for the Highway targets with 256-bit (AVX2, AVX-512) or 512-bit (AVX-512) vectors and
+// chosen at run time.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/transpose_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+
+#include <hwy/cache_control.h>
 
 #include "backend/cpu/copy.h"
 
@@ -44,6 +47,50 @@ Transpose8x8Fn Transpose8x8Kernel() { return &Transpose8x8; }
 Transpose8x8Fn Transpose8x8Kernel() { return nullptr; }
 #endif
 
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// 16 rows of 16: within each 128-bit block, 4 x 4 transposes of the rows in groups of four
+// (32-bit, then 64-bit interleaves); then the 4 x 4 matrix of blocks is transposed with two
+// rounds of 128-bit block shuffles. Highway 1.0 has no block shuffle, so this is intrinsics.
+void Transpose16x16(const uint32_t* src, int64_t sc, uint32_t* dst, int64_t dr, bool stream) {
+  __m512i r[16], t[16];
+  for (int k = 0; k < 16; ++k) {
+    r[k] = _mm512_loadu_si512(src + k * sc);
+  }
+  for (int g = 0; g < 16; g += 4) {
+    t[g] = _mm512_unpacklo_epi32(r[g], r[g + 1]);
+    t[g + 1] = _mm512_unpackhi_epi32(r[g], r[g + 1]);
+    t[g + 2] = _mm512_unpacklo_epi32(r[g + 2], r[g + 3]);
+    t[g + 3] = _mm512_unpackhi_epi32(r[g + 2], r[g + 3]);
+    // Group g / 4, column c of every block: u[g + c].
+    r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+    r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+    r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+    r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i v0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x88);
+    const __m512i v1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xDD);
+    const __m512i v2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512i v3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xDD);
+    // Output row 4 b + c gathers block b of every group.
+    const __m512i w[4] = {_mm512_shuffle_i32x4(v0, v2, 0x88), _mm512_shuffle_i32x4(v1, v3, 0x88),
+                          _mm512_shuffle_i32x4(v0, v2, 0xDD), _mm512_shuffle_i32x4(v1, v3, 0xDD)};
+    for (int b = 0; b < 4; ++b) {
+      uint32_t* row = dst + (4 * b + c) * dr;
+      if (stream) {
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(row), w[b]);
+      } else {
+        _mm512_storeu_si512(row, w[b]);
+      }
+    }
+  }
+}
+
+Transpose16x16Fn Transpose16x16Kernel() { return &Transpose16x16; }
+#else
+Transpose16x16Fn Transpose16x16Kernel() { return nullptr; }
+#endif
+
 }  // namespace mlx::core::cpu::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -51,8 +98,15 @@ HWY_AFTER_NAMESPACE();
 namespace mlx::core::cpu {
 
 HWY_EXPORT(Transpose8x8Kernel);
+HWY_EXPORT(Transpose16x16Kernel);
 
 Transpose8x8Fn transpose8x8_simd_kernel() { return HWY_DYNAMIC_DISPATCH(Transpose8x8Kernel)(); }
+
+Transpose16x16Fn transpose16x16_simd_kernel() {
+  return HWY_DYNAMIC_DISPATCH(Transpose16x16Kernel)();
+}
+
+void stream_fence() { hwy::FlushStream(); }
 
 }  // namespace mlx::core::cpu
 #endif  // HWY_ONCE
