@@ -89,9 +89,10 @@ void transpose_block(const U* src, int64_t sr, int64_t sc, U* dst, int64_t dr, i
 // A same-dtype copy of a transposed layout, straight into the row-major output: super-tiles of
 // kSuper x kSuper (one parallel task each) walked in 16 x 16 tiles: one 512-bit register
 // transpose each where the CPU has it (whole cache lines read and written, streamed out for large
-// outputs), else 8 x 8 blocks. Small tiles
-// keep the few source lines a tile reads from competing for the same cache sets when the source
-// rows are a power of two apart, and the super-tiles bound the pages a task touches.
+// outputs), else 8 x 8 blocks. Small tiles keep the few source lines a tile reads from competing
+// for the same cache sets when the source rows are a power of two apart, and the super-tiles
+// bound the pages a task touches. (Walking the tiles along source rows instead measured 1.6x
+// slower.)
 template <typename U>
 void transpose_copy(const array& in, const Layout& l, U* dst) {
   constexpr int64_t kSuper = 256, kTile = 16, kB = 8;
