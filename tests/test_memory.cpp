@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +24,8 @@
 #include "mlx/backend/cpu/available.h"
 #include "mlx/device.h"
 #include "mlx/memory.h"
+#include "mlx/ops.h"
+#include "mlx/transforms.h"
 
 namespace {
 
@@ -605,3 +608,31 @@ TEST_F(MemoryTest, ConcurrentMallocFree) {
 }
 
 }  // namespace
+
+// An unevaluated multi-output node is freed when assignments, not destructors, drop the last
+// handles to its outputs (a module's update does this): its outputs hold each other as siblings,
+// and the cycle must still be broken, releasing the input they keep alive.
+TEST_F(MemoryTest, AssignedAwayUnevaluatedSiblingsAreFreed) {
+  for (bool move : {false, true}) {
+    std::optional<array> a, b;
+    {
+      auto x = arange(0.0f, float(1 << 18), 1.0f);
+      eval(x);
+      EXPECT_EQ(get_active_memory(), base_ + (size_t(1) << 20));
+      auto parts = split(x, 2);
+      a = parts[0];
+      b = parts[1];
+    }
+    // Only the unevaluated split holds x's megabyte now.
+    EXPECT_EQ(get_active_memory(), base_ + (size_t(1) << 20));
+    array one = array(1.0f), two = array(2.0f);
+    if (move) {
+      *a = std::move(one);
+      *b = std::move(two);
+    } else {
+      *a = one;
+      *b = two;
+    }
+    EXPECT_EQ(get_active_memory(), base_ + 2 * 64) << "move " << move;
+  }
+}

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "mlx/allocator.h"
@@ -140,15 +141,21 @@ class array {
   array(const array& other) = default;
   array(array&& other) = default;
 
+  // The replaced value leaves through ~array (in `old`), which frees an unevaluated multi-output
+  // node whose outputs now only hold each other; dropping it here would leak that cycle.
   array& operator=(const array& other) & {
     if (this->id() != other.id()) {
-      this->array_desc_ = other.array_desc_;
+      array old(other);
+      std::swap(array_desc_, old.array_desc_);
     }
     return *this;
   }
 
   array& operator=(array&& other) & {
-    this->array_desc_ = std::move(other.array_desc_);
+    if (this != &other) {
+      array old(std::move(other));
+      std::swap(array_desc_, old.array_desc_);
+    }
     return *this;
   }
   array& operator=(const array& other) && = delete;
