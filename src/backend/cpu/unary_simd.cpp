@@ -99,7 +99,7 @@ HWY_INLINE hn::Vec<D> TanhF32(D d, hn::Vec<D> x) {
       hn::BitCast(d, hn::Add(hn::BitCast(di, q), hn::ShiftLeft<23>(hn::ConvertTo(di, n))));
   const auto one = hn::Set(d, 1.0f);
   const auto den = hn::Add(e, one);
-#if HWY_TARGET <= HWY_AVX3
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   // A division would bound the loop: AVX-512's 14-bit reciprocal and one Newton step give
   // 2^-27, and the fraction is under half the result, so it stays within the ulp budget.
   auto inv = hn::ApproximateReciprocal(den);
