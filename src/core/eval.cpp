@@ -143,7 +143,24 @@ struct StreamNodes {
   std::shared_ptr<scheduler::StreamWorker> worker;
 };
 
+// Counts down the tasks of one synchronous eval call; the caller sleeps until all are done.
+class TasksDone {
+ public:
+  explicit TasksDone(int tasks) : pending_(tasks) {}
+  void count_down() {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      ArrayAccess::store(done_, State::available);
+    }
+  }
+  void wait() { ArrayAccess::wait_while(done_, State::scheduled); }
+
+ private:
+  std::atomic<int> pending_;
+  ArrayAccess::Word done_{State::scheduled};
+};
+
 void eval_impl(std::vector<array> outputs, bool async) {
+  std::shared_ptr<TasksDone> tasks_done;
   {
     std::lock_guard<std::mutex> lk(scheduler::eval_mutex());
     // Iterative depth-first search in post-order: long chains must not use the C++ stack.
@@ -219,17 +236,32 @@ void eval_impl(std::vector<array> outputs, bool async) {
     }
     // Holding the claimed siblings past this point would keep them alive.
     claimed_siblings.clear();
+    // A synchronous eval returns only once its tasks have dropped their handles to the graph:
+    // outputs are published before the worker lets go of the node, and a caller that then
+    // releases its own handles must see the memory freed at once, not a moment later.
+    if (!async && !groups.empty()) {
+      tasks_done = std::make_shared<TasksDone>(static_cast<int>(groups.size()));
+    }
     for (auto& group : groups) {
-      scheduler::enqueue(*group.worker, [nodes = std::move(group.nodes)]() mutable {
-        std::vector<array> outs;
-        for (auto& [n, detach] : nodes) {
-          // Release the tape's handle as each node finishes so intermediates can be freed.
-          run_node(std::move(n), detach, outs);
-        }
-      });
+      scheduler::enqueue(*group.worker,
+                         [nodes = std::move(group.nodes), done = tasks_done]() mutable {
+                           std::vector<array> outs;
+                           for (auto& [n, detach] : nodes) {
+                             // Release the tape's handle as each node finishes so
+                             // intermediates can be freed.
+                             run_node(std::move(n), detach, outs);
+                           }
+                           if (done) {
+                             done->count_down();
+                           }
+                         });
     }
   }
   if (!async) {
+    if (tasks_done) {
+      tasks_done->wait();
+    }
+    // Outputs claimed by another eval call are waited for here; errors are rethrown.
     for (auto& out : outputs) {
       out.wait();
     }
