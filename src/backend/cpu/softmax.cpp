@@ -1,10 +1,11 @@
 // Softmax and logsumexp over the last axis on the CPU: one fused pass per row (its max, the sum
 // of exp(x - max), then the scaling or the log), rows spread over the pool. A row is read from
-// memory once; the later passes find it in cache. float32 rows use a vector exp, compiled once
-// per target and chosen at run time; other dtypes take a scalar loop (half floats
-// in float32).
+// memory once (prefetched while the previous row is computed); the later passes find it in
+// cache. float32 rows use a vector exp, compiled once per target and chosen at run time; other
+// dtypes take a scalar loop (half floats in float32).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/softmax.cpp"
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -78,15 +79,21 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
   return hn::IfThenZeroElse(hn::Lt(x, lo), hn::Mul(p, scale));
 }
 
-// The sum of exp(p[i] - m) for a finite m, also stored to out[i] when out is not null.
+// The sum of exp(p[i] - m) for a finite m, also stored to out[i] when out is not null. The
+// next row (when not null) is prefetched meanwhile, a cache line per line of this row: the
+// exps are the compute-heavy part, and without it the memory sits idle while they run.
 template <bool kStore>
-float SumExp(const float* p, size_t n, float m, float* out) {
+float SumExp(const float* p, size_t n, float m, float* out, const float* next) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto vm = hn::Set(d, m);
   auto s0 = hn::Zero(d), s1 = hn::Zero(d);
   size_t i = 0;
   for (; i + 2 * N <= n; i += 2 * N) {
+    if (next) {
+      hwy::Prefetch(next + i);
+      hwy::Prefetch(next + i + N);
+    }
     auto e0 = ExpNonPositive(d, hn::Sub(hn::LoadU(d, p + i), vm));
     auto e1 = ExpNonPositive(d, hn::Sub(hn::LoadU(d, p + i + N), vm));
     if constexpr (kStore) {
@@ -116,14 +123,14 @@ float SumExp(const float* p, size_t n, float m, float* out) {
   return hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
 }
 
-void SoftmaxRow(const float* p, float* out, size_t n) {
+void SoftmaxRow(const float* p, float* out, size_t n, const float* next) {
   const float m = RowMax(p, n);
   if (!std::isfinite(m)) {
     // A NaN, or an infinite max (inf - inf): the whole row is NaN, as exp(x - m) / sum says.
     std::fill_n(out, n, std::numeric_limits<float>::quiet_NaN());
     return;
   }
-  const float s = SumExp<true>(p, n, m, out);
+  const float s = SumExp<true>(p, n, m, out, next);
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto scale = hn::Set(d, 1.0f / s);
@@ -136,12 +143,12 @@ void SoftmaxRow(const float* p, float* out, size_t n) {
   }
 }
 
-float LogSumExpRow(const float* p, size_t n) {
+float LogSumExpRow(const float* p, size_t n, const float* next) {
   const float m = RowMax(p, n);
   if (!std::isfinite(m)) {
     return m;
   }
-  return m + std::log(SumExp<false>(p, n, m, nullptr));
+  return m + std::log(SumExp<false>(p, n, m, nullptr, next));
 }
 
 }  // namespace mlx::core::cpu::HWY_NAMESPACE
@@ -250,7 +257,8 @@ void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
       cpu::for_rows(rows, n, [&](size_t b, size_t e) {
         for (size_t r = b; r < e; ++r) {
           if constexpr (std::is_same_v<T, float>) {
-            HWY_DYNAMIC_DISPATCH(cpu::SoftmaxRow)(src + r * n, dst + r * n, n);
+            HWY_DYNAMIC_DISPATCH(cpu::SoftmaxRow)
+            (src + r * n, dst + r * n, n, r + 1 < e ? src + (r + 1) * n : nullptr);
           } else {
             cpu::softmax_row(src + r * n, dst + r * n, n);
           }
@@ -280,7 +288,8 @@ void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
       cpu::for_rows(rows, n, [&](size_t b, size_t e) {
         for (size_t r = b; r < e; ++r) {
           if constexpr (std::is_same_v<T, float>) {
-            dst[r] = HWY_DYNAMIC_DISPATCH(cpu::LogSumExpRow)(src + r * n, n);
+            dst[r] = HWY_DYNAMIC_DISPATCH(cpu::LogSumExpRow)(
+                src + r * n, n, r + 1 < e ? src + (r + 1) * n : nullptr);
           } else {
             dst[r] = cpu::logsumexp_row(src + r * n, n);
           }
