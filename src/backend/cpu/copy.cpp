@@ -91,8 +91,8 @@ void transpose_block(const U* src, int64_t sr, int64_t sc, U* dst, int64_t dr, i
 // transpose each where the CPU has it (whole cache lines read and written, streamed out for large
 // outputs), else 8 x 8 blocks. Small tiles keep the few source lines a tile reads from competing
 // for the same cache sets when the source rows are a power of two apart, and the super-tiles
-// bound the pages a task touches. (Walking the tiles along source rows instead measured 1.6x
-// slower.)
+// bound the pages a task touches; each tile prefetches the source lines of the tile below it.
+// (Walking the tiles along source rows instead measured 1.6x slower.)
 template <typename U>
 void transpose_copy(const array& in, const Layout& l, U* dst) {
   constexpr int64_t kSuper = 256, kTile = 16, kB = 8;
@@ -127,6 +127,16 @@ void transpose_copy(const array& in, const Layout& l, U* dst) {
       for (int64_t r0 = r_lo; r0 < r_hi; r0 += kTile) {
         for (int64_t c0 = c_lo; c0 < c_hi; c0 += kTile) {
           int64_t r_end = std::min(r_hi, r0 + kTile), c_end = std::min(c_hi, c0 + kTile);
+          // The next lines of these source rows are read a row of tiles later: far too many
+          // streams for the hardware prefetcher to follow.
+          if (sr == 1 && r0 + kTile < r_hi && c_end - c0 == kTile) {
+            const U* next = src + base + (r0 + kTile) + c0 * sc;
+            for (int64_t k = 0; k < kTile; ++k) {
+              for (size_t b = 0; b < kTile * sizeof(U); b += 64) {
+                __builtin_prefetch(reinterpret_cast<const char*>(next + k * sc) + b);
+              }
+            }
+          }
           if constexpr (sizeof(U) == 4) {
             if (simd16 && r_end - r0 == kTile && c_end - c0 == kTile) {
               simd16(src + base + r0 * sr + c0 * sc, sc, out + r0 * n_cols + c0, n_cols, stream);
