@@ -5,8 +5,8 @@
 // in the L lanes, left in place, which meets x read in the same permuted (and pre-scaled) order.
 // A vector may span several groups (16 words of 4-bit codes are two groups of 64): its lanes are
 // summed over the steps, then multiplied by each lane's own group scale, picked from a vector of
-// the row's scales by a lane permutation. Two rows go together so that each x vector loaded
-// serves both, and the two rows after them are prefetched meanwhile (one core alone cannot keep
+// the row's scales by a lane permutation. Rows go together (kRows) so that each x vector loaded
+// serves them all, and the rows after them are prefetched meanwhile (one core alone cannot keep
 // enough cache misses in flight to stream from L3 or memory at the decode rate); the bias part
 // is added at the end from the groups' sums of x.
 #undef HWY_TARGET_INCLUDE
@@ -24,6 +24,19 @@
 HWY_BEFORE_NAMESPACE();
 namespace mlx::core::cpu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+// Rows computed together: four where there are 32 vector registers (their accumulators, masks,
+// scales and words all fit; each x vector loaded serves four rows, and four rows give the
+// multiply-adds enough independent chains to fill both pipes), two on x86 targets with 16 and
+// for 2-bit codes (whose 15 masks would not fit beside four rows; measured 1.35x slower).
+template <int kBits>
+constexpr size_t RowsTogether() {
+#if HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3
+  return 2;
+#else
+  return kBits == 2 ? 2 : 4;
+#endif
+}
 
 // How the vectors of a row meet its groups.
 struct QDotPlan {
@@ -175,15 +188,15 @@ void QDotSpan(const uint32_t* w, size_t row_words, const float* scales, const fl
     masks[t] = hn::Set(du, ((1u << kBits) - 1) << (kBits * t));
   }
   const size_t k = row_words * kPerWord;
+  constexpr size_t kRows = RowsTogether<kBits>();
   size_t r = 0;
-  for (; r + 2 <= rows; r += 2) {
+  for (; r + kRows <= rows; r += kRows) {
     for (size_t m = 0; m < nx; ++m) {
-      float o[2];
-      QDotRows<kBits, kCap, 2, kSpan>(masks, p, w + r * row_words, scales + r * p.groups,
-                                      biases ? biases + r * p.groups : nullptr, xp + m * k,
-                                      xsum + m * p.groups, m == 0 && r + 4 <= rows, o);
-      out[m * ldo + r] = o[0];
-      out[m * ldo + r + 1] = o[1];
+      float o[kRows];
+      QDotRows<kBits, kCap, kRows, kSpan>(masks, p, w + r * row_words, scales + r * p.groups,
+                                          biases ? biases + r * p.groups : nullptr, xp + m * k,
+                                          xsum + m * p.groups, m == 0 && r + 2 * kRows <= rows, o);
+      for (size_t i = 0; i < kRows; ++i) out[m * ldo + r + i] = o[i];
     }
   }
   for (; r < rows; ++r) {
