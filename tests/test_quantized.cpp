@@ -372,9 +372,9 @@ TEST(Quantized, MatmulDecodeShape) {
 
 TEST(Quantized, MatmulDecodeVectorWidths) {
   // The decode kernel's vectors (16, 8 or 4 words, whichever tiles a row) span several groups
-  // or a part of one, for every width it serves; the row counts are odd (rows go in pairs) and
-  // K covers rows whose last vector of scales is partial. A row's result depends neither on
-  // its neighbours nor on the other rows of x.
+  // or a part of one, for every width it serves; the row counts are odd (rows go in twos or
+  // fours) and K covers rows whose last vector of scales is partial. A row's result depends
+  // neither on its neighbours nor on the other rows of x.
   for (int bits : {2, 4, 8}) {
     for (int gs : {32, 64, 128}) {
       for (int groups : {1, 3, 5, 20}) {
