@@ -386,6 +386,37 @@ TEST(Matmul, RowBlocksOfALoneProduct) {
       want, 1e-3);
 }
 
+// A lone product with too few rows to split is split by columns over the pool: a few rows, one
+// row (matrix-vector), b stored transposed (its blocks start at rows of the stored matrix), and
+// addmm's beta (each block accumulates onto its own columns of c).
+TEST(Matmul, ColumnBlocksOfALoneProduct) {
+  const int k = 200, n = 1319;
+  auto bv = test_values(k * n, 8);
+  std::vector<float> btv(bv.size());
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < n; ++j) {
+      btv[j * k + i] = bv[i * n + j];
+    }
+  }
+  array b(bv.begin(), {k, n});
+  array bt = transposed_view(array(btv.begin(), {n, k}));
+  for (int m : {1, 5}) {
+    auto av = test_values(m * k, 7);
+    auto want = naive(av, bv, 1, m, k, n);
+    array a(av.begin(), {m, k});
+    expect_close<float>(matmul(a, b), want, 1e-5);
+    expect_close<float>(matmul(a, bt), want, 1e-5);
+    expect_close<double>(matmul(astype(a, float64), astype(bt, float64)), want, 1e-12);
+    expect_close<bfloat16_t>(matmul(astype(a, bfloat16), astype(b, bfloat16)), want, 8e-3);
+    // addmm: 2 (a @ b) + 0.5 c, with c = (a @ b) itself: 2.5 times the product.
+    std::vector<double> want_addmm(want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      want_addmm[i] = 2.5 * want[i];
+    }
+    expect_close<float>(addmm(matmul(a, b), a, b, 2.0f, 0.5f), want_addmm, 1e-5);
+  }
+}
+
 // Many small GEMMs are split over the pool; (batch, M, K) @ (K, N) is folded into one GEMM.
 TEST(Matmul, ManySmallProducts) {
   auto av = test_values(40 * 7 * 5, 5);

@@ -31,6 +31,8 @@ namespace {
 constexpr size_t kTileBytes = size_t(512) << 10;
 // The fewest rows per GEMM worth a tile; longer patch rows are split instead.
 constexpr int64_t kMinRows = 64;
+// Input elements (rows times channels) per chunk of a pointwise convolution split over the pool.
+constexpr size_t kPointwiseWork = size_t(1) << 16;
 
 // c (m x n, leading dim ldc) = a (m x k) @ b^T (b: n x k), or += when accumulating.
 void gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
@@ -231,14 +233,22 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
     return;
   }
   int64_t total = g.batch * g.out_positions;
+  // Multiply-adds of the whole convolution: only large ones are worth OpenBLAS's threads.
+  const auto work = static_cast<size_t>(total * row_len * g.cg_out * g.groups);
   if (g.pointwise && total <= INT_MAX) {
-    cpu::BlasThreads blas(threads);
-    int m = static_cast<int>(total);
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      gemm(m, static_cast<int>(g.cg_out), static_cast<int>(g.cg_in), x + grp * g.cg_in,
-           static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
-           out + grp * g.cg_out, static_cast<int>(g.c_out), false);
-    }
+    // One GEMM per group over every output position, its rows split over the pool.
+    cpu::BlasThreads blas(1);
+    cpu::parallel_for(
+        static_cast<size_t>(total), std::max<size_t>(kMinRows, kPointwiseWork / row_len),
+        [&](size_t r0, size_t r1) {
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            gemm(static_cast<int>(r1 - r0), static_cast<int>(g.cg_out), static_cast<int>(g.cg_in),
+                 x + static_cast<int64_t>(r0) * g.c_in + grp * g.cg_in, static_cast<int>(g.c_in),
+                 w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
+                 out + static_cast<int64_t>(r0) * g.c_out + grp * g.cg_out,
+                 static_cast<int>(g.c_out), false);
+          }
+        });
     return;
   }
   // Rows of every image are consecutive output rows, so tiles may span images. Patch rows too
@@ -275,7 +285,7 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
     cpu::BlasThreads blas(1);
     cpu::parallel_for(tasks, std::max<size_t>(1, tasks / (4 * threads)), run);
   } else {
-    cpu::BlasThreads blas(threads);
+    cpu::BlasThreads blas(work >= cpu::kThreadedBlasWork ? threads : 1);
     run(0, tasks);
   }
 }

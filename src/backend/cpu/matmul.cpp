@@ -5,9 +5,9 @@
 //
 // Threading policy. The process-wide pool (cpu::num_threads() threads, the stream's worker
 // included) and OpenBLAS's own threads must not compete for the cores:
-//  - Few large GEMMs (or one) run one after another, each split by rows over the pool with
-//    single-threaded BLAS; only one with too few rows per thread gets OpenBLAS's own threads
-//    (which keep to one thread by themselves for GEMMs too small to gain).
+//  - Few large GEMMs (or one) run one after another, each split by rows (or columns) over the
+//    pool with single-threaded BLAS; only a large one with too few of both gets OpenBLAS's own
+//    threads, which are ended after it (idle, they poll for a quarter of a second).
 //  - Many small GEMMs set OpenBLAS to one thread and split the batch over the pool with
 //    cpu::parallel_for, each chunk calling single-threaded BLAS.
 // OpenBLAS's thread count is process-global, so both paths hold cpu::BlasThreads (a mutex) from
@@ -37,30 +37,33 @@ namespace {
 // over the pool.
 constexpr size_t kLargeGemm = size_t(1) << 21;
 constexpr size_t kBatchChunkWork = size_t(1) << 18;
-// A lone product is split by rows over the pool (see product_on) when every thread gets at least
-// this many rows: two panels of OpenBLAS's kernels.
+// A lone product is split by rows (or else by columns) over the pool (see product_on) when every
+// thread gets at least this many of them (two panels of OpenBLAS's kernels) and it has at least
+// kSplitWork multiply-adds (OpenBLAS's own threshold for using threads).
 constexpr int64_t kSplitRows = 64;
+constexpr int64_t kSplitCols = 64;
+constexpr size_t kSplitWork = size_t(1) << 18;
 
 // BLAS computes in the input type, except for the 16-bit floats, computed in float32.
 template <typename T>
 using Acc =
     std::conditional_t<std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>, float, T>;
 
-// c = alpha op(a) op(b) + beta c, all row-major; c has leading dimension n.
+// c = alpha op(a) op(b) + beta c, all row-major; c has leading dimension ldc.
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a,
-          int lda, const float* b, int ldb, float beta, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+          int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha,
-          const double* a, int lda, const double* b, int ldb, double beta, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+          const double* a, int lda, const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, complex64_t alpha,
           const complex64_t* a, int lda, const complex64_t* b, int ldb, complex64_t beta,
-          complex64_t* c) {
-  cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, n);
+          complex64_t* c, int ldc) {
+  cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
 }
 
 // y (contiguous) = alpha op(a) x + beta y, a row-major rows x cols.
@@ -220,12 +223,13 @@ Operand<Acc<T>> operand(const T* src, int64_t rows, int64_t cols, int64_t rs, in
   return {dst, CblasNoTrans, static_cast<int>(std::max<int64_t>(cols, 1))};
 }
 
-// c (row-major m x n) = alpha a @ b + beta c. A product with one row or one column is a
-// matrix-vector product: OpenBLAS's gemv is several times faster there than its gemm, which packs
-// the matrix first.
+// c (row-major m x n, leading dimension ldc) = alpha a @ b + beta c. A product with one row or
+// one column is a matrix-vector product: OpenBLAS's gemv is several times faster there than its
+// gemm, which packs the matrix first.
 template <typename T>
-void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha, T beta, T* c) {
-  if (n == 1) {
+void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha, T beta, T* c,
+             int ldc) {
+  if (n == 1 && ldc == 1) {
     // b is a column, stepping by its leading dim when stored as itself, by 1 when transposed.
     int incx = b.trans == CblasNoTrans ? b.ld : 1;
     if (a.trans == CblasNoTrans) {
@@ -242,35 +246,43 @@ void product(const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T al
       gemv(CblasNoTrans, n, k, alpha, b.ptr, b.ld, a.ptr, incx, beta, c);
     }
   } else {
-    gemm(a.trans, b.trans, m, n, k, alpha, a.ptr, a.ld, b.ptr, b.ld, beta, c);
+    gemm(a.trans, b.trans, m, n, k, alpha, a.ptr, a.ld, b.ptr, b.ld, beta, c, ldc);
   }
 }
 
 // How a product uses the cores: on the calling thread only (a chunk of a batch split over the
-// pool), with OpenBLAS's threads, or split by rows over the pool with single-threaded BLAS.
+// pool), through BLAS as the current BlasThreads count says, or split over the pool with
+// single-threaded BLAS.
 enum class Par { serial, blas, split };
 
-// product() of rows [0, m) of a and c; with Par::split, blocks of rows run on the pool, each a
-// single-threaded GEMM. OpenBLAS's own threads would otherwise wake for the product and then
-// spin beside the pool's workers through the elementwise ops that follow (a training step runs
-// GEMMs and elementwise kernels by turns), taking cycles from both.
+// product() of rows [0, m) of a and c; with Par::split, one block of rows (or, with too few rows,
+// of columns) per thread runs on the pool, each a single-threaded GEMM. OpenBLAS's own threads
+// would otherwise wake for the product and then spin beside the pool's workers through the
+// elementwise ops that follow (a training step runs GEMMs and elementwise kernels by turns).
 template <typename T>
 void product_on(Par par, const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha,
                 T beta, T* c) {
   const int threads = cpu::num_threads();
   if (par != Par::split || n == 1) {
-    product(a, b, m, n, k, alpha, beta, c);
+    product(a, b, m, n, k, alpha, beta, c, n);
     return;
   }
-  // One even block of rows per thread.
   const auto parts = static_cast<size_t>(threads);
+  const bool by_rows = m >= kSplitRows * threads;
   cpu::parallel_for(parts, 1, [&](size_t pb, size_t pe) {
     for (size_t part = pb; part < pe; ++part) {
-      const int r0 = static_cast<int>(static_cast<int64_t>(m) * part / parts);
-      const int r1 = static_cast<int>(static_cast<int64_t>(m) * (part + 1) / parts);
-      Operand<T> rows = a;
-      rows.ptr += a.trans == CblasNoTrans ? static_cast<size_t>(r0) * a.ld : r0;
-      product(rows, b, r1 - r0, n, k, alpha, beta, c + static_cast<size_t>(r0) * n);
+      const int64_t extent = by_rows ? m : n;
+      const int i0 = static_cast<int>(extent * static_cast<int64_t>(part) / threads);
+      const int i1 = static_cast<int>(extent * static_cast<int64_t>(part + 1) / threads);
+      if (by_rows) {
+        Operand<T> rows = a;
+        rows.ptr += a.trans == CblasNoTrans ? static_cast<size_t>(i0) * a.ld : i0;
+        product(rows, b, i1 - i0, n, k, alpha, beta, c + static_cast<size_t>(i0) * n, n);
+      } else {
+        Operand<T> cols = b;
+        cols.ptr += b.trans == CblasNoTrans ? i0 : static_cast<size_t>(i0) * b.ld;
+        product(a, cols, m, i1 - i0, k, alpha, beta, c + i0, n);
+      }
     }
   });
 }
@@ -398,19 +410,21 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
   }
 }
 
-// Runs `count` products of `rows` x n, the i-th being entry(i, scratch, par), with `work`
-// multiply-adds each: few large ones one after another, each split by rows over the pool with
-// single-threaded BLAS (or, with too few rows for that, with OpenBLAS's threads); many small ones
-// split over the pool with single-threaded BLAS. Splitting rows ourselves measured faster than
-// OpenBLAS's threads at every size on 2 cores (an MLP training step 8.8 -> 6.5 ms, 2048^3 equal):
-// its threads keep spinning after a GEMM, beside the pool's workers.
+// Runs `count` products of `rows` x `cols`, the i-th being entry(i, scratch, par), with `work`
+// multiply-adds each: few large ones one after another, each split by rows or columns over the
+// pool with single-threaded BLAS (or, with too few of both, with OpenBLAS's threads if the work is
+// large); many small ones split over the pool with single-threaded BLAS. Splitting rows ourselves
+// measured faster than OpenBLAS's threads at every size on 2 cores (an MLP training step 8.8 -> 6.5
+// ms, 2048^3 equal): its threads keep spinning after a GEMM, beside the pool's workers.
 template <typename Entry>
-void run_products(size_t count, int64_t rows, size_t work, Entry&& entry) {
+void run_products(size_t count, int64_t rows, int64_t cols, size_t work, Entry&& entry) {
   int threads = cpu::num_threads();
   bool few_large = work >= kLargeGemm && count < static_cast<size_t>(threads);
   if (threads == 1 || count == 1 || few_large) {
-    const bool split = threads > 1 && rows >= kSplitRows * threads;
-    cpu::BlasThreads blas(split ? 1 : threads);
+    const bool split = threads > 1 && work >= kSplitWork &&
+                       (rows >= kSplitRows * threads || cols >= kSplitCols * threads);
+    const bool blas_threads = !split && threads > 1 && work >= cpu::kThreadedBlasWork;
+    cpu::BlasThreads blas(blas_threads ? threads : 1);
     Scratch scratch[3];
     for (size_t i = 0; i < count; ++i) {
       entry(i, scratch, split ? Par::split : Par::blas);
@@ -434,7 +448,7 @@ void matmul(const array& a, const array& b, array& out, Acc<T> alpha, Acc<T> bet
   const T* b_ptr = b.data<T>();
   T* c_ptr = out.data<T>();
   auto mn = static_cast<size_t>(p.mat.m * p.mat.n);
-  run_products(p.count, p.mat.m, mn * static_cast<size_t>(p.mat.k),
+  run_products(p.count, p.mat.m, p.mat.n, mn * static_cast<size_t>(p.mat.k),
                [&](size_t i, Scratch(&scratch)[3], Par par) {
                  auto [oa, ob] = p.offsets(i);
                  gemm_entry(p.mat, a_ptr + oa, b_ptr + ob, c_ptr + i * mn, alpha, beta, scratch,
@@ -544,7 +558,7 @@ void GatherMM::eval_cpu(const std::vector<array>& inputs, array& out) {
     const T* a_ptr = a.data<T>();
     const T* b_ptr = b.data<T>();
     T* c_ptr = out.data<T>();
-    run_products(lhs.size(), mat.m, mn * static_cast<size_t>(mat.k),
+    run_products(lhs.size(), mat.m, mat.n, mn * static_cast<size_t>(mat.k),
                  [&](size_t i, Scratch(&scratch)[3], Par par) {
                    gemm_entry(mat, a_ptr + batch_offset(a, lhs[i]), b_ptr + batch_offset(b, rhs[i]),
                               c_ptr + i * mn, Acc<T>(1), Acc<T>(0), scratch, par);
@@ -582,7 +596,8 @@ void SegmentedMM::eval_cpu(const std::vector<array>& inputs, array& out) {
     const T* a_ptr = a.data<T>();
     const T* b_ptr = b.data<T>();
     T* c_ptr = out.data<T>();
-    run_products(count, whole.m, mn * static_cast<size_t>(whole.k) / std::max<size_t>(count, 1),
+    run_products(count, whole.m, whole.n,
+                 mn * static_cast<size_t>(whole.k) / std::max<size_t>(count, 1),
                  [&](size_t i, Scratch(&scratch)[3], Par par) {
                    auto [start, end] = ranges[i];
                    Layout mat = whole;

@@ -1,0 +1,27 @@
+#include "backend/cpu/blas.h"
+
+// OpenBLAS's own entry point for ending its threads (what it runs before a fork). Weak, so that
+// a BLAS without it still links; then nothing is ended.
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
+
+namespace mlx::core::cpu {
+
+void end_blas_threads() {
+  if (blas_thread_shutdown_ != nullptr) {
+    blas_thread_shutdown_();
+  }
+}
+
+namespace {
+
+// OpenBLAS starts its threads when it loads, before this library's initialisers run, and they
+// poll for work until their timeout: end them at once rather than let them take a core from
+// the first kernels of the program.
+[[maybe_unused]] const bool blas_threads_ended_at_load = [] {
+  end_blas_threads();
+  return true;
+}();
+
+}  // namespace
+
+}  // namespace mlx::core::cpu
