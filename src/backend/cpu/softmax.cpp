@@ -61,6 +61,25 @@ float RowMax(const float* p, size_t n) {
 // finite are answered without it).
 template <class D, class V>
 HWY_INLINE V ExpNonPositive(D d, V x) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (hn::MaxLanes(d) == 16) {
+    // AVX-512's vscalefps scales by 2^k in one instruction and rounds to zero once the result
+    // underflows: no exponent arithmetic and no select. Inputs are clamped at -104, whose exp
+    // (2^-150) already rounds to 0, so -inf gives exactly 0.
+    const auto xc = hn::Max(x, hn::Set(d, -104.0f));
+    const auto k = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
+    auto r = hn::MulAdd(k, hn::Set(d, -0.693359375f), xc);
+    r = hn::MulAdd(k, hn::Set(d, 2.12194440e-4f), r);
+    auto p = hn::Set(d, 1.0f / 720);
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+    return V{_mm512_scalef_ps(p.raw, k.raw)};
+  }
+#endif
   const hn::RebindToSigned<D> di;
   const auto lo = hn::Set(d, -87.3f);
   const auto xc = hn::Max(x, lo);
