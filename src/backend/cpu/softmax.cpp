@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "backend/cpu/copy.h"
+#include "backend/cpu/simd/elementwise-inl.h"
 #include "backend/cpu/thread_pool.h"
 #include "core/dtype_utils.h"
 #include "ops/ops.h"
@@ -56,32 +57,14 @@ float RowMax(const float* p, size_t n) {
 }
 
 // exp(x) for x <= 0 (not NaN): Cody-Waite reduction by ln 2 and a degree-6 polynomial, within
-// two ulps; below -87.3 (where float32 goes subnormal) it gives 0. Leaner than Highway's general
-// Exp, which also handles large and NaN inputs that softmax never passes (rows whose max is not
-// finite are answered without it).
+// two ulps. Inputs are clamped where exp rounds to zero: with vscalefps (TimesPow2) at -104
+// (2^-150 rounds to 0, so -inf gives exactly 0); otherwise at -87.3, where float32 goes
+// subnormal, and 0 is selected below it. Leaner than Highway's general Exp, which also handles
+// large and NaN inputs that softmax never passes (rows whose max is not finite are answered
+// without it).
 template <class D, class V>
 HWY_INLINE V ExpNonPositive(D d, V x) {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (hn::MaxLanes(d) == 16) {
-    // AVX-512's vscalefps scales by 2^k in one instruction and rounds to zero once the result
-    // underflows: no exponent arithmetic and no select. Inputs are clamped at -104, whose exp
-    // (2^-150) already rounds to 0, so -inf gives exactly 0.
-    const auto xc = hn::Max(x, hn::Set(d, -104.0f));
-    const auto k = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
-    auto r = hn::MulAdd(k, hn::Set(d, -0.693359375f), xc);
-    r = hn::MulAdd(k, hn::Set(d, 2.12194440e-4f), r);
-    auto p = hn::Set(d, 1.0f / 720);
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
-    return V{_mm512_scalef_ps(p.raw, k.raw)};
-  }
-#endif
-  const hn::RebindToSigned<D> di;
-  const auto lo = hn::Set(d, -87.3f);
+  const auto lo = hn::Set(d, kScalef<D> ? -104.0f : -87.3f);
   const auto xc = hn::Max(x, lo);
   const auto k = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
   auto r = hn::MulAdd(k, hn::Set(d, -0.693359375f), xc);
@@ -93,9 +76,12 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
   p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
   p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
   p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
-  const auto scale =
-      hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, k), hn::Set(di, 127))));
-  return hn::IfThenZeroElse(hn::Lt(x, lo), hn::Mul(p, scale));
+  const auto e = TimesPow2(d, p, k);
+  if constexpr (kScalef<D>) {
+    return e;
+  } else {
+    return hn::IfThenZeroElse(hn::Lt(x, lo), e);
+  }
 }
 
 // The sum of exp(p[i] - m) for a finite m, also stored to out[i] when out is not null. The

@@ -68,6 +68,27 @@ HWY_INLINE void VectorLoop(const void* const* in, void* out, size_t n, const Ste
   }
 }
 
+// ---- scaling by powers of two (the last step of the exp-based kernels) ----
+
+// Whether TimesPow2 is AVX-512's vscalefps for these lanes: exact, and rounding to a subnormal or
+// zero where the result underflows, so callers need no select for very negative k.
+template <class D>
+constexpr bool kScalef = HWY_ARCH_X86&& HWY_TARGET <= HWY_AVX3&& hn::MaxLanes(D()) == 16 &&
+                         sizeof(hn::TFromD<D>) == 4;
+
+// p * 2^k for float32 lanes, k holding integers. Without vscalefps, k is added to p's exponent
+// bits: the product must then be a normal number.
+template <class D>
+HWY_INLINE hn::Vec<D> TimesPow2(D d, hn::Vec<D> p, hn::Vec<D> k) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (kScalef<D>) {
+    return hn::Vec<D>{_mm512_scalef_ps(p.raw, k.raw)};
+  }
+#endif
+  const hn::RebindToSigned<D> di;
+  return hn::BitCast(d, hn::Add(hn::BitCast(di, p), hn::ShiftLeft<23>(hn::ConvertTo(di, k))));
+}
+
 // ---- storage formats: T is stored as Storage and computed on in lanes of Compute ----
 
 template <typename T>
