@@ -4,9 +4,13 @@
 #include "helpers.h"
 
 #include <atomic>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "mlx/mlx.h"
 
@@ -139,6 +143,83 @@ TEST(Stream, SynchronizeWaitsForQueuedWork) {
   EXPECT_TRUE(x.is_available());
   EXPECT_EQ(x.data<float>()[100], 20.0f);
   synchronize();
+}
+
+namespace {
+
+// A primitive that calls a hook when it runs (its output is its input's value): it shows which
+// thread ran it, and in which order.
+class Probe : public UnaryPrimitive {
+ public:
+  Probe(Stream s, std::function<void()> hook) : UnaryPrimitive(s), hook_(std::move(hook)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override {
+    hook_();
+    out.copy_shared_buffer(inputs[0]);
+  }
+  void eval_gpu(const std::vector<array>&, array&) override {
+    throw std::runtime_error("Probe has no GPU implementation.");
+  }
+  const char* name() const override { return "Probe"; }
+
+ private:
+  std::function<void()> hook_;
+};
+
+array probe(const array& x, Stream s, std::function<void()> hook) {
+  return array(x.shape(), x.dtype(), std::make_shared<Probe>(s, std::move(hook)), {x});
+}
+
+}  // namespace
+
+// A synchronous eval on an idle stream runs on the calling thread (it would only wait for the
+// stream's worker); an async_eval runs on the worker.
+TEST(Stream, SynchronousEvalOfAnIdleStreamRunsOnTheCaller) {
+  auto s = new_stream(Device::cpu);
+  std::thread::id ran_on;
+  auto y = probe(array({1.0f, 2.0f}), s, [&] { ran_on = std::this_thread::get_id(); });
+  eval(y);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(y.data<float>()[1], 2.0f);
+  auto z = probe(array({3.0f}), s, [&] { ran_on = std::this_thread::get_id(); });
+  async_eval(z);
+  synchronize(s);
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(z.item<float>(), 3.0f);
+}
+
+// While the stream's worker runs a task, a synchronous eval on that stream waits its turn:
+// tasks of one stream run in the order they were queued.
+TEST(Stream, SynchronousEvalOfABusyStreamWaitsItsTurn) {
+  auto s = new_stream(Device::cpu);
+  std::mutex m;
+  std::vector<int> order;
+  std::promise<void> started, go;
+  auto go_future = go.get_future().share();
+  auto first = probe(array(1.0f), s, [&] {
+    started.set_value();
+    go_future.wait();
+    std::lock_guard<std::mutex> lk(m);
+    order.push_back(1);
+  });
+  async_eval(first);
+  started.get_future().wait();
+  std::thread other([&] {
+    auto second = probe(array(2.0f), s, [&] {
+      std::lock_guard<std::mutex> lk(m);
+      order.push_back(2);
+    });
+    eval(second);
+    EXPECT_EQ(second.item<float>(), 2.0f);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    std::lock_guard<std::mutex> lk(m);
+    EXPECT_TRUE(order.empty());
+  }
+  go.set_value();
+  other.join();
+  synchronize(s);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
 TEST(Stream, ClearStreamsDestroysTheCallingThreadsStreams) {

@@ -161,6 +161,10 @@ class TasksDone {
 
 void eval_impl(std::vector<array> outputs, bool async) {
   std::shared_ptr<TasksDone> tasks_done;
+  // A synchronous eval on one idle stream runs its task here, after the lock (see
+  // scheduler::try_claim_idle).
+  std::function<void()> inline_task;
+  std::shared_ptr<scheduler::StreamWorker> inline_worker;
   {
     std::lock_guard<std::mutex> lk(scheduler::eval_mutex());
     // Iterative depth-first search in post-order: long chains must not use the C++ stack.
@@ -243,19 +247,34 @@ void eval_impl(std::vector<array> outputs, bool async) {
       tasks_done = std::make_shared<TasksDone>(static_cast<int>(groups.size()));
     }
     for (auto& group : groups) {
-      scheduler::enqueue(*group.worker,
-                         [nodes = std::move(group.nodes), done = tasks_done]() mutable {
-                           std::vector<array> outs;
-                           for (auto& [n, detach] : nodes) {
-                             // Release the tape's handle as each node finishes so
-                             // intermediates can be freed.
-                             run_node(std::move(n), detach, outs);
-                           }
-                           if (done) {
-                             done->count_down();
-                           }
-                         });
+      std::function<void()> task = [nodes = std::move(group.nodes), done = tasks_done]() mutable {
+        std::vector<array> outs;
+        for (auto& [n, detach] : nodes) {
+          // Release the tape's handle as each node finishes so intermediates can be freed.
+          run_node(std::move(n), detach, outs);
+        }
+        // The nodes' handles go before the count-down: the caller may free the graph then.
+        nodes.clear();
+        if (done) {
+          done->count_down();
+        }
+      };
+      if (!async && groups.size() == 1 && scheduler::try_claim_idle(*group.worker)) {
+        inline_task = std::move(task);
+        inline_worker = group.worker;
+      } else {
+        scheduler::enqueue(*group.worker, std::move(task));
+      }
     }
+  }
+  if (inline_task) {
+    // Tasks catch their own errors; the turn is given back whatever happens.
+    struct Release {
+      scheduler::StreamWorker& worker;
+      ~Release() { scheduler::release(worker); }
+    } release{*inline_worker};
+    inline_task();
+    inline_task = nullptr;
   }
   if (!async) {
     if (tasks_done) {

@@ -48,6 +48,29 @@ class StreamWorker {
     cv_.notify_one();
   }
 
+  // Takes the worker's turn for the calling thread if nothing runs or waits on it.
+  bool try_claim_idle() {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (busy_ || !tasks_.empty() || stop_) {
+      return false;
+    }
+    busy_ = true;
+    return true;
+  }
+
+  // Gives the turn back; tasks queued meanwhile run next.
+  void release() {
+    bool queued;
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      busy_ = false;
+      queued = !tasks_.empty();
+    }
+    if (queued) {
+      cv_.notify_one();
+    }
+  }
+
   const Stream stream;
   const std::thread::id owner;
 
@@ -57,21 +80,26 @@ class StreamWorker {
       std::function<void()> task;
       {
         std::unique_lock<std::mutex> lk(mutex_);
-        cv_.wait(lk, [this] { return stop_ || !tasks_.empty(); });
+        cv_.wait(lk, [this] { return (stop_ || !tasks_.empty()) && !busy_; });
         // Drain the queue before stopping so queued work is never dropped.
         if (tasks_.empty()) {
           return;
         }
         task = std::move(tasks_.front());
         tasks_.pop_front();
+        busy_ = true;
       }
       task();
+      std::lock_guard<std::mutex> lk(mutex_);
+      busy_ = false;
     }
   }
 
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  // A task runs: on the worker's thread, or on a thread that claimed the worker's turn.
+  bool busy_{false};
   bool stop_{false};
   std::thread thread_;
 };
@@ -172,6 +200,10 @@ std::shared_ptr<StreamWorker> worker(const Stream& s, const char* caller) {
 }
 
 void enqueue(StreamWorker& worker, std::function<void()> task) { worker.enqueue(std::move(task)); }
+
+bool try_claim_idle(StreamWorker& worker) { return worker.try_claim_idle(); }
+
+void release(StreamWorker& worker) { worker.release(); }
 
 void enqueue(const Stream& s, std::function<void()> task) {
   worker(s, "eval")->enqueue(std::move(task));
