@@ -409,6 +409,25 @@ TEST(UnaryMath, TanhFloat32WithinTwoUlpEverywhere) {
   EXPECT_TRUE(std::isnan(values<float>(tanh(array(std::nanf(""))))[0]));
 }
 
+// exp in SIMD lanes down to the lowest float, where results are subnormal or zero: within one
+// ulp of libm (subnormal ulps included); -inf, NaN and overflow as libm.
+TEST(UnaryMath, ExpFloat32UnderflowWithinOneUlp) {
+  std::vector<float> xs;
+  for (int i = 0; i <= 20000; ++i) xs.push_back(-110.0f + i * 0.001f);  // through -103.97, -87.3
+  xs.push_back(-1e30f);
+  xs.push_back(std::numeric_limits<float>::lowest());
+  auto got = values<float>(exp(array(xs.begin(), {static_cast<int>(xs.size())})));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    float want = std::exp(xs[i]);
+    float ulp = std::nextafter(want, kInfF) - want;
+    ASSERT_LE(std::abs(got[i] - want), ulp) << xs[i];
+  }
+  EXPECT_EQ(got.back(), 0.0f);
+  auto special = values<float>(exp(array({-kInfF, kInfF, 89.0f, 0.0f})));
+  EXPECT_EQ(special, (std::vector<float>{0.0f, kInfF, kInfF, 1.0f}));
+  EXPECT_TRUE(std::isnan(values<float>(exp(array(std::nanf(""))))[0]));
+}
+
 // ---- erf and erfinv ----
 
 TEST(UnaryErf, ErfinvFloat32IsMlxsApproximation) {

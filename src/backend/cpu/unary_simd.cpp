@@ -139,7 +139,13 @@ HWY_INLINE hn::Vec<D> TanhOf(D d, hn::Vec<D> x) {
     }                                          \
   };
 namespace s = scalar;
-MLX_SIMD_GUARDED(ExpV, s::Exp, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Exp(d, v))
+// Highway's Exp is accurate from the lowest finite value up (results that underflow included):
+// only NaN, -inf and large inputs take the scalar path.
+MLX_SIMD_GUARDED(
+    ExpV, s::Exp,
+    hn::And(hn::Lt(v, ExpLimit(d)),
+            hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::lowest()))),
+    hn::Exp(d, v))
 MLX_SIMD_GUARDED(Expm1V, s::Expm1, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Expm1(d, v))
 MLX_SIMD_GUARDED(SinhV, s::Sinh, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Sinh(d, v))
 // (e^|x| + e^-|x|) / 2: a sum, so no cancellation.
