@@ -220,6 +220,11 @@ TEST(Conv, LargerAgainstDefinition) {
   auto wb = check::uniform({32, 1, 1, 32}, -1, 1, 10);
   Params plain{{1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}};
   check::expect_same(conv2d(big, wb), naive(big, wb, plain));
+  // A 1x1 convolution with few output positions but much work (49 x 600 x 600): one GEMM on
+  // OpenBLAS's threads rather than row blocks on the pool.
+  auto few = check::uniform({1, 7, 7, 600}, -1, 1, 11);
+  auto wf = check::uniform({600, 1, 1, 600}, -1, 1, 12);
+  check::expect_same(conv2d(few, wf), naive(few, wf, plain));
   // Depthwise, with two outputs per channel: summed directly, not by GEMMs.
   auto wd = check::uniform({48, 3, 2, 1}, -1, 1, 19);
   Params pd{{1, 2}, {2, 0}, {1, 1}, {2, 1}, {1, 1}, 24, true};

@@ -58,13 +58,13 @@ class StreamWorker {
     return true;
   }
 
-  // Gives the turn back; tasks queued meanwhile run next.
+  // Gives the turn back; tasks queued meanwhile run next (and a stopping worker may finish).
   void release() {
     bool queued;
     {
       std::lock_guard<std::mutex> lk(mutex_);
       busy_ = false;
-      queued = !tasks_.empty();
+      queued = !tasks_.empty() || stop_;
     }
     if (queued) {
       cv_.notify_one();

@@ -7,6 +7,9 @@ extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 namespace mlx::core::cpu {
 
 void end_blas_threads() {
+  // The count goes to one first: OpenBLAS 0.3.21's openblas_set_num_threads re-creates ended
+  // threads, so a later BlasThreads(1) must find the count already at one.
+  openblas_set_num_threads(1);
   if (blas_thread_shutdown_ != nullptr) {
     blas_thread_shutdown_();
   }

@@ -12,8 +12,9 @@ namespace mlx::core::cpu {
 // call. An idle OpenBLAS worker polls for work with sched_yield for about a quarter of a second
 // (2^28 cycles) after each multi-threaded call and after the library loads; beside the pool's
 // threads on a small machine that took a sixth to a third of the bandwidth of the kernels that
-// ran meanwhile (a 64 MiB sum: 0.85 -> 0.65 ms once they were gone). Called with the lock of
-// BlasThreads held (or before any BLAS call), so that no BLAS call is in flight.
+// ran meanwhile (a 64 MiB sum: 0.85 -> 0.65 ms once they were gone). Leaves OpenBLAS's thread
+// count at one. Called with the lock of BlasThreads held (or before any BLAS call), so that no
+// BLAS call is in flight.
 void end_blas_threads();
 
 // Multiply-adds from which work that is not split over the pool gets OpenBLAS's threads: ending

@@ -235,6 +235,17 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
   int64_t total = g.batch * g.out_positions;
   // Multiply-adds of the whole convolution: only large ones are worth OpenBLAS's threads.
   const auto work = static_cast<size_t>(total * row_len * g.cg_out * g.groups);
+  if (g.pointwise && total <= INT_MAX && total < 2 * kMinRows * threads &&
+      work >= cpu::kThreadedBlasWork) {
+    // Too few output positions to split (a small image with many channels): OpenBLAS's threads.
+    cpu::BlasThreads blas(threads);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      gemm(static_cast<int>(total), static_cast<int>(g.cg_out), static_cast<int>(g.cg_in),
+           x + grp * g.cg_in, static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in,
+           static_cast<int>(g.cg_in), out + grp * g.cg_out, static_cast<int>(g.c_out), false);
+    }
+    return;
+  }
   if (g.pointwise && total <= INT_MAX) {
     // One GEMM per group over every output position, its rows split over the pool.
     cpu::BlasThreads blas(1);
