@@ -415,6 +415,14 @@ TEST(Matmul, ColumnBlocksOfALoneProduct) {
     }
     expect_close<float>(addmm(matmul(a, b), a, b, 2.0f, 0.5f), want_addmm, 1e-5);
   }
+  // A matrix-vector product with many rows is split by rows (one element of c per row).
+  auto mv = test_values(300 * 1000, 9);
+  auto v = test_values(1000, 10);
+  array mva(mv.begin(), {300, 1000});
+  array vv(v.begin(), {1000, 1});
+  auto want_mv = naive(mv, v, 1, 300, 1000, 1);
+  expect_close<float>(matmul(mva, vv), want_mv, 1e-5);
+  expect_close<float>(matmul(mva, flatten(vv)), want_mv, 1e-5);
 }
 
 // Many small GEMMs are split over the pool; (batch, M, K) @ (K, N) is folded into one GEMM.

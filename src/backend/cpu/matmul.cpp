@@ -263,7 +263,7 @@ template <typename T>
 void product_on(Par par, const Operand<T>& a, const Operand<T>& b, int m, int n, int k, T alpha,
                 T beta, T* c) {
   const int threads = cpu::num_threads();
-  if (par != Par::split || n == 1) {
+  if (par != Par::split) {
     product(a, b, m, n, k, alpha, beta, c, n);
     return;
   }
