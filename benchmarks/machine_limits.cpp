@@ -63,6 +63,8 @@ MachineLimits measure_bandwidth(int threads) {
 }
 
 double sgemm_ms(int n, int repeats) {
+  // OpenBLAS on every core: the library leaves OpenBLAS's process-wide count at one.
+  openblas_set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   std::vector<float> A(size_t(n) * n), B(size_t(n) * n), C(size_t(n) * n);
   for (size_t i = 0; i < A.size(); ++i) {
     A[i] = static_cast<float>(i % 7) * 0.25f;
