@@ -203,14 +203,21 @@ TEST(Stream, SynchronousEvalOfABusyStreamWaitsItsTurn) {
   });
   async_eval(first);
   started.get_future().wait();
+  std::atomic<bool> evaluating{false};
   std::thread other([&] {
     auto second = probe(array(2.0f), s, [&] {
       std::lock_guard<std::mutex> lk(m);
       order.push_back(2);
     });
+    evaluating = true;
     eval(second);
     EXPECT_EQ(second.item<float>(), 2.0f);
   });
+  // The other thread is about to call eval; give it time to get there (had it run its task
+  // itself, `order` would hold 2).
+  while (!evaluating) {
+    std::this_thread::yield();
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   {
     std::lock_guard<std::mutex> lk(m);
