@@ -1,5 +1,7 @@
 #include "backend/cpu/blas.h"
 
+#include "backend/cpu/thread_pool.h"
+
 // OpenBLAS's own entry point for ending its threads (what it runs before a fork). Weak, so that
 // a BLAS without it still links; then nothing is ended.
 extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
@@ -14,6 +16,8 @@ void end_blas_threads() {
     blas_thread_shutdown_();
   }
 }
+
+int blas_threads_for(size_t work) { return work >= kThreadedBlasWork ? num_threads() : 1; }
 
 namespace {
 

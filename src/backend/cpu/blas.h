@@ -21,6 +21,10 @@ void end_blas_threads();
 // them afterwards costs a fraction of a millisecond (see BlasThreads).
 constexpr size_t kThreadedBlasWork = size_t(1) << 24;
 
+// OpenBLAS's thread count for `work` multiply-adds run with BLAS alone: every core from
+// kThreadedBlasWork, else one.
+int blas_threads_for(size_t work);
+
 // OpenBLAS's thread count is one process-wide setting that every BLAS call reads when it starts,
 // so a caller holds this lock from setting the count until its last BLAS call returns: two
 // streams can then never change the count under each other's calls, nor run two multi-threaded

@@ -235,31 +235,26 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
   int64_t total = g.batch * g.out_positions;
   // Multiply-adds of the whole convolution: only large ones are worth OpenBLAS's threads.
   const auto work = static_cast<size_t>(total * row_len * g.cg_out * g.groups);
-  if (g.pointwise && total <= INT_MAX && total < 2 * kMinRows * threads &&
-      work >= cpu::kThreadedBlasWork) {
-    // Too few output positions to split (a small image with many channels): OpenBLAS's threads.
-    cpu::BlasThreads blas(threads);
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      gemm(static_cast<int>(total), static_cast<int>(g.cg_out), static_cast<int>(g.cg_in),
-           x + grp * g.cg_in, static_cast<int>(g.c_in), w + grp * g.cg_out * g.cg_in,
-           static_cast<int>(g.cg_in), out + grp * g.cg_out, static_cast<int>(g.c_out), false);
-    }
-    return;
-  }
   if (g.pointwise && total <= INT_MAX) {
-    // One GEMM per group over every output position, its rows split over the pool.
-    cpu::BlasThreads blas(1);
-    cpu::parallel_for(
-        static_cast<size_t>(total), std::max<size_t>(kMinRows, kPointwiseWork / row_len),
-        [&](size_t r0, size_t r1) {
-          for (int64_t grp = 0; grp < g.groups; ++grp) {
-            gemm(static_cast<int>(r1 - r0), static_cast<int>(g.cg_out), static_cast<int>(g.cg_in),
-                 x + static_cast<int64_t>(r0) * g.c_in + grp * g.cg_in, static_cast<int>(g.c_in),
-                 w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
-                 out + static_cast<int64_t>(r0) * g.c_out + grp * g.cg_out,
-                 static_cast<int>(g.c_out), false);
-          }
-        });
+    // One GEMM per group over output positions [r0, r1).
+    auto rows = [&](size_t r0, size_t r1) {
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        gemm(static_cast<int>(r1 - r0), static_cast<int>(g.cg_out), static_cast<int>(g.cg_in),
+             x + static_cast<int64_t>(r0) * g.c_in + grp * g.cg_in, static_cast<int>(g.c_in),
+             w + grp * g.cg_out * g.cg_in, static_cast<int>(g.cg_in),
+             out + static_cast<int64_t>(r0) * g.c_out + grp * g.cg_out, static_cast<int>(g.c_out),
+             false);
+      }
+    };
+    if (total < 2 * kMinRows * threads) {
+      // Too few output positions to split (a small image with many channels).
+      cpu::BlasThreads blas(cpu::blas_threads_for(work));
+      rows(0, static_cast<size_t>(total));
+    } else {
+      cpu::BlasThreads blas(1);
+      cpu::parallel_for(static_cast<size_t>(total),
+                        std::max<size_t>(kMinRows, kPointwiseWork / row_len), rows);
+    }
     return;
   }
   // Rows of every image are consecutive output rows, so tiles may span images. Patch rows too
@@ -296,7 +291,7 @@ void convolve(const Geometry& g, const T* x, const T* w, T* out) {
     cpu::BlasThreads blas(1);
     cpu::parallel_for(tasks, std::max<size_t>(1, tasks / (4 * threads)), run);
   } else {
-    cpu::BlasThreads blas(work >= cpu::kThreadedBlasWork ? threads : 1);
+    cpu::BlasThreads blas(cpu::blas_threads_for(work));
     run(0, tasks);
   }
 }

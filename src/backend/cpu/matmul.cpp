@@ -423,8 +423,7 @@ void run_products(size_t count, int64_t rows, int64_t cols, size_t work, Entry&&
   if (threads == 1 || count == 1 || few_large) {
     const bool split = threads > 1 && work >= kSplitWork &&
                        (rows >= kSplitRows * threads || cols >= kSplitCols * threads);
-    const bool blas_threads = !split && threads > 1 && work >= cpu::kThreadedBlasWork;
-    cpu::BlasThreads blas(blas_threads ? threads : 1);
+    cpu::BlasThreads blas(split ? 1 : cpu::blas_threads_for(work));
     Scratch scratch[3];
     for (size_t i = 0; i < count; ++i) {
       entry(i, scratch, split ? Par::split : Par::blas);

@@ -445,7 +445,7 @@ void qmm_gemm(const float* x, size_t m_rows, const QMatrix& w, const QSpec& q, b
   // About 1 MB of float32 per tile: in cache for the GEMM, and wide enough for it to be fast.
   const size_t tile = std::max<size_t>(1, std::min(w.rows, (size_t(1) << 18) / w.cols));
   std::vector<float> buf(tile * w.cols);
-  cpu::BlasThreads blas(m_rows * k * n >= cpu::kThreadedBlasWork ? cpu::num_threads() : 1);
+  cpu::BlasThreads blas(cpu::blas_threads_for(m_rows * k * n));
   const int m = static_cast<int>(m_rows);
   for (size_t r0 = 0; r0 < w.rows; r0 += tile) {
     size_t r1 = std::min(w.rows, r0 + tile);

@@ -96,18 +96,9 @@ class ThreadPool {
     // The other threads' last chunks usually end within microseconds of ours: poll a little
     // before sleeping, since sleeping and being woken cost a futex call each (tens of
     // microseconds in a VM, as much as a small kernel).
+    poll_until(kWaitSpin,
+               [&] { return job->done.load(std::memory_order_acquire) >= job->n_chunks; });
     auto d = job->done.load(std::memory_order_acquire);
-    if (d < job->n_chunks) {
-      const auto deadline = std::chrono::steady_clock::now() + kWaitSpin;
-      while ((d = job->done.load(std::memory_order_acquire)) < job->n_chunks &&
-             std::chrono::steady_clock::now() < deadline) {
-        for (int i = 0; i < 16; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-          _mm_pause();
-#endif
-        }
-      }
-    }
     while (d < job->n_chunks) {
       job->done.wait(d, std::memory_order_acquire);
       d = job->done.load(std::memory_order_acquire);
@@ -120,7 +111,7 @@ class ThreadPool {
  private:
   void run() {
     while (true) {
-      spin_for_job();
+      poll_until(kSpin, [this] { return pending_.load(std::memory_order_acquire) != 0; });
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mutex_);
@@ -141,13 +132,16 @@ class ThreadPool {
     }
   }
 
-  // Kernels often come back to back (the ops of a graph, a decode loop), and waking a sleeping
-  // thread takes a futex call and, in a VM, often tens of microseconds: a fair share of a
-  // sub-millisecond job. So a thread that ran out of work polls for a short while first.
-  void spin_for_job() {
-    const auto deadline = std::chrono::steady_clock::now() + kSpin;
-    while (pending_.load(std::memory_order_acquire) == 0) {
-      for (int i = 0; i < 64; ++i) {
+  // Polls `ready` with pause instructions for up to `limit`. Kernels often come back to back (the
+  // ops of a graph, a decode loop), and chunks of one kernel end close together, while sleeping
+  // and being woken take a futex call each, in a VM often tens of microseconds: a fair share of a
+  // sub-millisecond job. So a thread that ran out of work (or waits for the others' last chunks)
+  // polls for a short while first.
+  template <typename Ready>
+  static void poll_until(std::chrono::microseconds limit, Ready&& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
+      for (int i = 0; i < 16; ++i) {
 #if defined(__x86_64__) || defined(__i386__)
         _mm_pause();
 #endif
@@ -158,6 +152,7 @@ class ThreadPool {
     }
   }
 
+  // How long an idle thread polls for a new job, and a submitter for the others' last chunks.
   static constexpr std::chrono::microseconds kSpin{100};
   static constexpr std::chrono::microseconds kWaitSpin{50};
 

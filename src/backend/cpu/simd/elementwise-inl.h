@@ -73,7 +73,8 @@ HWY_INLINE void VectorLoop(const void* const* in, void* out, size_t n, const Ste
 // Whether TimesPow2 is AVX-512's vscalefps for these lanes: exact, and rounding to a subnormal or
 // zero where the result underflows, so callers need no select for very negative k.
 template <class D>
-constexpr bool kScalef = HWY_ARCH_X86&& HWY_TARGET <= HWY_AVX3&& hn::MaxLanes(D()) == 16 &&
+constexpr bool kScalef = (HWY_ARCH_X86 != 0) &&
+                         (HWY_TARGET <= HWY_AVX3) && hn::MaxLanes(D()) == 16 &&
                          sizeof(hn::TFromD<D>) == 4;
 
 // p * 2^k for float32 lanes, k holding integers. Without vscalefps, k is added to p's exponent
