@@ -204,7 +204,7 @@ TEST(Conv, GeneralMatchesDefinition) {
 // Sizes that take several tiles per image, the pool, the grouped loop and the 1x1 GEMM.
 TEST(Conv, LargerAgainstDefinition) {
   auto x = check::uniform({3, 23, 29, 24}, -1, 1, 5);
-  auto w = check::uniform({20, 3, 3, 24}, -1, 1, 6);
+  auto w = check::uniform({20, 3, 2, 24}, -1, 1, 6);
   Params p{{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}};
   check::expect_same(astype(general(astype(x, float32), astype(w, float32), p), float64),
                      naive(x, w, p), 1e-5);
@@ -235,6 +235,57 @@ TEST(Conv, LargerAgainstDefinition) {
   check::expect_same(conv2d(xl, wl), naive(xl, wl, plain));
   check::expect_same(astype(conv2d(astype(xl, float32), astype(wl, float32)), float64),
                      naive(xl, wl, plain), 1e-4);
+}
+
+// 3x3 kernels with unit stride and 8 or more channels each way take Winograd's F(4x4, 3x3)
+// path: channel counts off the vector width, output sizes off the 4x4 tiles, several blocks of
+// tiles across images, asymmetric and wide padding (tiles wholly in padding), flipped kernels,
+// and the half types computed through it. Its transforms scale values by up to 100 and back,
+// so its float32 rounding is about 10x a direct sum's.
+TEST(Conv, WinogradAgainstDefinition) {
+  // Within 5e-5 of the expected values' RMS (measured: up to 2.4e-5 at 64 channels; im2col's
+  // float32 sums 2.3e-6; a wrong tap or transform entry would be off by the RMS itself).
+  auto near_in_rms = [](const array& y, const array& want) {
+    auto rms = sqrt(mean(square(want)));
+    check::expect_same(astype(y, float64) / rms, want / rms, 5e-5);
+  };
+  struct Case {
+    Shape x, w;
+    Params p;
+  };
+  std::vector<Case> cases{
+      {{2, 23, 29, 20}, {17, 3, 3, 20}, {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+      {{3, 9, 6, 16}, {32, 3, 3, 16}, {{1, 1}, {0, 0}, {0, 0}, {1, 1}, {1, 1}}},
+      {{1, 8, 8, 8}, {9, 3, 3, 8}, {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}},
+      {{1, 5, 7, 33}, {64, 3, 3, 33}, {{1, 1}, {2, 0}, {5, 3}, {1, 1}, {1, 1}, 1, true}},
+      {{2, 14, 13, 64}, {70, 3, 3, 64}, {{1, 1}, {1, 2}, {-1, 1}, {1, 1}, {1, 1}, 1, true}},
+  };
+  for (auto& c : cases) {
+    auto x = check::uniform(c.x, -1, 1, 31);
+    auto w = check::uniform(c.w, -1, 1, 32);
+    auto y = general(astype(x, float32), astype(w, float32), c.p);
+    EXPECT_EQ(y.dtype(), float32);
+    near_in_rms(y, naive(x, w, c.p));
+  }
+  auto x = check::uniform({2, 10, 11, 24}, -1, 1, 33);
+  auto w = check::uniform({24, 3, 3, 24}, -1, 1, 34);
+  for (auto dtype : {float16, bfloat16}) {
+    auto y = conv2d(astype(x, dtype), astype(w, dtype), {1, 1}, {1, 1});
+    EXPECT_EQ(y.dtype(), dtype);
+    auto want = astype(conv2d(astype(astype(x, dtype), float32), astype(astype(w, dtype), float32),
+                              {1, 1}, {1, 1}),
+                       dtype);
+    EXPECT_TRUE(array_equal(y, want).item<bool>()) << dtype;
+  }
+  // The input's gradient is a flipped 3x3 convolution, so Winograd's too in float32.
+  using V = std::vector<array>;
+  auto loss = [](const V& a) { return V{sum(square(conv2d(a[0], a[1], {1, 1}, {1, 1})))}; };
+  auto g64 = vjp(loss, {x, w}, {array(1.0, float64)}).second;
+  auto g32 = vjp(loss, {astype(x, float32), astype(w, float32)}, {array(1.0f)}).second;
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(g32[i].dtype(), float32);
+    near_in_rms(g32[i], g64[i]);
+  }
 }
 
 TEST(Conv, PromotionAndDtypes) {
