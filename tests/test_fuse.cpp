@@ -225,6 +225,41 @@ TEST(FuseRegions, ConstantOperandsOnEitherSide) {
   }
 }
 
+// float32 squares and multiplications, additions and subtractions by constants are folded into
+// the steps that read them (computed as those steps load their inputs, rounded as the separate
+// ops are): every form (c - u, u - c, c + u, u * c + c2, c - u * c2, squares with and without
+// factor and term), chains that go past the form (add then multiply, two factors, a square of a
+// folded value), a folded value read twice, read by steps that cannot fold (compare, where,
+// astype) and as an output, on inputs with zeros of both signs, infinities and NaN, small and
+// large (streamed outputs with a partial last vector) arrays.
+TEST(FuseRegions, FoldedConstantsAndSquaresMatchTheOps) {
+  std::vector<float> special{0.0f,  -0.0f,  INFINITY, -INFINITY, NAN,   1.0f,   -1.0f,
+                             1e30f, -1e30f, 1e-30f,   3.0f,      -2.5f, 0.625f, 7.0f};
+  for (int n : {37, (1 << 21) + 5}) {
+    std::vector<float> v(n);
+    auto base = check::values(spread({n}, float32, -4, 4, 9));
+    for (int i = 0; i < n; ++i) {
+      v[i] = i < static_cast<int>(special.size()) ? special[i] : static_cast<float>(base[i]);
+    }
+    auto x = array(v.data(), {n}, float32);
+    auto y = spread({n}, float32, -2, 2, 10);
+    eval(x, y);
+    auto f = [](const std::vector<array>& in) {
+      auto c = [](float value) { return array(value); };
+      auto u = in[0], w = in[1];
+      auto a = (c(1.5f) - u) * w + (u - c(0.0f)) / (c(-0.0f) + w);
+      auto b = tanh((u * c(0.25f) + c(0.5f)) * (c(2.0f) - w * c(3.0f)));
+      auto sq = exp(u * u * c(-0.5f) + c(1.0f)) + u * u * u;
+      auto chains =
+          (u + c(1.0f)) * c(2.0f) + (w * c(2.0f)) * c(3.0f) - (u * c(2.0f)) * (u * c(2.0f));
+      auto twice = c(-1.0f) - w;
+      auto mixed = where(greater(twice, c(0.0f)), twice, astype(twice * c(0.5f), float32));
+      return std::vector<array>{a, b, sq, chains + sigmoid(twice) * twice, mixed, w * c(4.0f)};
+    };
+    EXPECT_GE(expect_fused_matches(f, {x, y}), 1) << n;
+  }
+}
+
 TEST(FuseRegions, IntermediateUsedOutsideIsAnOutput) {
   auto x = spread({5, 64});
   eval(x);

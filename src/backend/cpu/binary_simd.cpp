@@ -356,6 +356,58 @@ TileFn BinaryScalarSimdKernel(BinaryOp op, Dtype dtype, int scalar_side) {
   return nullptr;
 }
 
+template <class Op, unsigned kModes>
+PrologueFn PrologueKernelOf(bool streaming) {
+  return streaming ? PrologueTile<2, Op, kModes, true> : PrologueTile<2, Op, kModes, false>;
+}
+
+// modes: the prologue of input 0 in bits 0-1 and of input 1 in bits 2-3 (see PrologueTile).
+template <class Op>
+PrologueFn PrologueKernel(unsigned modes, bool streaming) {
+  switch (modes) {
+    case 1:
+      return PrologueKernelOf<Op, 1>(streaming);
+    case 2:
+      return PrologueKernelOf<Op, 2>(streaming);
+    case 4:
+      return PrologueKernelOf<Op, 4>(streaming);
+    case 5:
+      return PrologueKernelOf<Op, 5>(streaming);
+    case 6:
+      return PrologueKernelOf<Op, 6>(streaming);
+    case 8:
+      return PrologueKernelOf<Op, 8>(streaming);
+    case 9:
+      return PrologueKernelOf<Op, 9>(streaming);
+    case 10:
+      return PrologueKernelOf<Op, 10>(streaming);
+    default:
+      return nullptr;
+  }
+}
+
+PrologueFn BinaryPrologueKernel(BinaryOp op, unsigned modes, bool streaming) {
+#if MLX_SIMD_NATIVE
+  switch (op) {
+    case BinaryOp::Add:
+      return PrologueKernel<AddV>(modes, streaming);
+    case BinaryOp::Subtract:
+      return PrologueKernel<SubV>(modes, streaming);
+    case BinaryOp::Multiply:
+      return PrologueKernel<MulV>(modes, streaming);
+    case BinaryOp::Divide:
+      return PrologueKernel<DivV>(modes, streaming);
+    case BinaryOp::Maximum:
+      return PrologueKernel<MaxV>(modes, streaming);
+    case BinaryOp::Minimum:
+      return PrologueKernel<MinV>(modes, streaming);
+    default:
+      return nullptr;
+  }
+#endif
+  return nullptr;
+}
+
 TileFn SmallPowerSimdKernel(int exponent, Dtype dtype) {
 #if MLX_SIMD_NATIVE
   switch (exponent) {
@@ -379,6 +431,7 @@ namespace mlx::core::cpu {
 HWY_EXPORT(BinarySimdKernel);
 HWY_EXPORT(SmallPowerSimdKernel);
 HWY_EXPORT(BinaryScalarSimdKernel);
+HWY_EXPORT(BinaryPrologueKernel);
 
 TileFn binary_simd_kernel(BinaryOp op, Dtype dtype, bool streaming) {
   return HWY_DYNAMIC_DISPATCH(BinarySimdKernel)(op, dtype, streaming);
@@ -390,6 +443,10 @@ TileFn small_power_simd_kernel(int exponent, Dtype dtype) {
 
 TileFn binary_scalar_simd_kernel(BinaryOp op, Dtype dtype, int scalar_side) {
   return HWY_DYNAMIC_DISPATCH(BinaryScalarSimdKernel)(op, dtype, scalar_side);
+}
+
+PrologueFn binary_prologue_kernel(BinaryOp op, unsigned modes, bool streaming) {
+  return HWY_DYNAMIC_DISPATCH(BinaryPrologueKernel)(op, modes, streaming);
 }
 
 }  // namespace mlx::core::cpu

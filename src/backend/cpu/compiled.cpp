@@ -7,6 +7,7 @@
 #include <array>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "backend/cpu/binary.h"
 #include "backend/cpu/compare.h"
@@ -58,6 +59,9 @@ struct Loc {
 
 struct PlannedStep {
   TileFn fn;
+  // Set instead of fn where an input takes a prologue (folded constants, below).
+  PrologueFn prologue_fn;
+  std::array<float, 4> prologue;
   std::array<Loc, 3> in;
   size_t num_in;
   Loc out;
@@ -71,6 +75,109 @@ struct Plan {
   std::vector<int> input_last_use;
 };
 
+// A float32 value that is (base * factor) + term, or the same of base * base, reached from
+// `base` by a square (a product of a value with itself), then at most one multiplication and
+// then at most one addition or subtraction of a constant (a one-value float32 region input): no
+// step computes it; each step that reads it applies these operations to base as it loads it,
+// which rounds exactly as the steps it replaces did. A factor of 1 and a term of -0 change
+// nothing (x * 1 and x + -0 are x).
+struct Fold {
+  bool folded = false;
+  uint32_t base = 0;
+  bool square = false, has_factor = false, has_term = false;
+  float factor = 1.0f, term = -0.0f;
+  // The prologue mode of a step reading it (see PrologueTile).
+  unsigned mode() const { return folded ? (square ? 2 : 1) : 0; }
+};
+
+// Whether input i of a step may be read through a prologue.
+bool takes_prologue(const FusedStep& step) {
+  if (step.in_dtype != float32 || step.out_dtype != float32) {
+    return false;
+  }
+  if (step.kind == FusedStep::Kind::Unary) {
+    return unary_prologue_kernel(static_cast<UnaryOp>(step.op), 1) != nullptr;
+  }
+  return step.kind == FusedStep::Kind::Binary &&
+         binary_prologue_kernel(static_cast<BinaryOp>(step.op), 1, false) != nullptr;
+}
+
+// The folds of a program's values (see Fold): candidates in program order, then unfolded where
+// a value is an output or read by a step that cannot take a prologue, until none is.
+std::vector<Fold> fold_constants(const FusedProgram& p, const std::vector<array>& inputs,
+                                 const std::vector<uint32_t>& value) {
+  const size_t n_in = p.num_inputs;
+  std::vector<Fold> fold(n_in + p.steps.size());
+  auto dtype_of = [&](uint32_t v) {
+    return v < n_in ? inputs[v].dtype() : p.steps[v - n_in].out_dtype;
+  };
+  auto constant = [&](uint32_t v) {
+    return v < n_in && inputs[v].dtype() == float32 && inputs[v].data_size() == 1;
+  };
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto& step = p.steps[k];
+    if (step.kind != FusedStep::Kind::Binary || step.out_dtype != float32) {
+      continue;
+    }
+    auto op = static_cast<BinaryOp>(step.op);
+    if (op != BinaryOp::Multiply && op != BinaryOp::Add && op != BinaryOp::Subtract) {
+      continue;
+    }
+    const uint32_t a = value[step.inputs[0]], b = value[step.inputs[1]];
+    if (op == BinaryOp::Multiply && a == b && !constant(a) && !fold[a].folded &&
+        dtype_of(a) == float32) {
+      fold[n_in + k] = Fold{true, a, true};
+      continue;
+    }
+    if (constant(a) == constant(b)) {
+      continue;
+    }
+    const int side = constant(a) ? 0 : 1;  // the constant's side
+    const uint32_t u = side == 0 ? b : a;
+    if (dtype_of(u) != float32) {
+      continue;
+    }
+    const float c = inputs[side == 0 ? a : b].data<float>()[0];
+    Fold f = fold[u].folded ? fold[u] : Fold{true, u};
+    if (f.has_term || (op == BinaryOp::Multiply && f.has_factor)) {
+      continue;
+    }
+    if (op == BinaryOp::Multiply) {
+      f.has_factor = true;
+      f.factor = c;
+    } else if (op == BinaryOp::Add) {
+      f.has_term = true;
+      f.term = c;
+    } else if (side == 1) {  // u - c = u + (-c)
+      f.has_term = true;
+      f.term = -c;
+    } else {  // c - u = (u * -1) + c
+      f.has_factor = true;
+      f.factor = -f.factor;
+      f.has_term = true;
+      f.term = c;
+    }
+    fold[n_in + k] = f;
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto v : p.outputs) {
+      changed |= std::exchange(fold[value[v]].folded, false);
+    }
+    for (size_t k = 0; k < p.steps.size(); ++k) {
+      auto& step = p.steps[k];
+      if (fold[n_in + k].folded || step.kind == FusedStep::Kind::Broadcast ||
+          takes_prologue(step)) {
+        continue;
+      }
+      for (auto v : step.inputs) {
+        changed |= std::exchange(fold[value[v]].folded, false);
+      }
+    }
+  }
+  return fold;
+}
+
 Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
                const std::vector<array>& outputs) {
   size_t n_in = p.num_inputs;
@@ -80,22 +187,28 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
   };
   // A Broadcast step's value is its input's: the kernel broadcasts the region's inputs itself.
   std::vector<uint32_t> value(n_values);
+  for (uint32_t v = 0; v < n_values; ++v) {
+    value[v] = v < n_in || p.steps[v - n_in].kind != FusedStep::Kind::Broadcast
+                   ? v
+                   : value[p.steps[v - n_in].inputs[0]];
+  }
+  auto fold = fold_constants(p, inputs, value);
+  // The value a step reads for input v: a folded value's base.
+  auto read = [&](uint32_t v) { return fold[value[v]].folded ? fold[value[v]].base : value[v]; };
+  auto computed = [&](size_t k) {
+    return p.steps[k].kind != FusedStep::Kind::Broadcast && !fold[n_in + k].folded;
+  };
+
   std::vector<int> last_use(n_values, -1);
   std::vector<int> output_of(n_values, -1);
-  for (uint32_t v = 0; v < n_values; ++v) {
-    value[v] = v;
-  }
   for (size_t j = 0; j < p.outputs.size(); ++j) {
     output_of[p.outputs[j]] = static_cast<int>(j);
   }
   for (size_t k = 0; k < p.steps.size(); ++k) {
-    auto& step = p.steps[k];
-    if (step.kind == FusedStep::Kind::Broadcast) {
-      value[n_in + k] = value[step.inputs[0]];
-      continue;
-    }
-    for (auto v : step.inputs) {
-      last_use[value[v]] = static_cast<int>(k);
+    if (computed(k)) {
+      for (auto v : p.steps[k].inputs) {
+        last_use[read(v)] = static_cast<int>(k);
+      }
     }
   }
 
@@ -107,21 +220,28 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
   }
   std::vector<uint32_t> free_slots;
   for (size_t k = 0; k < p.steps.size(); ++k) {
-    auto& step = p.steps[k];
-    if (step.kind == FusedStep::Kind::Broadcast) {
+    if (!computed(k)) {
       continue;
     }
+    auto& step = p.steps[k];
     auto v = static_cast<uint32_t>(n_in + k);
-    PlannedStep ps{nullptr, {}, step.inputs.size(), {}};
+    PlannedStep ps{nullptr, nullptr, {}, {}, step.inputs.size(), {}};
+    unsigned modes = 0;
     for (size_t i = 0; i < step.inputs.size(); ++i) {
-      ps.in[i] = loc[value[step.inputs[i]]];
+      ps.in[i] = loc[read(step.inputs[i])];
+      // Only unary and binary steps read folded values.
+      if (auto& f = fold[value[step.inputs[i]]]; f.folded) {
+        modes |= f.mode() << (2 * i);
+        ps.prologue[2 * i] = f.factor;
+        ps.prologue[2 * i + 1] = f.term;
+      }
     }
-    // The scratch tiles of inputs read for the last time here; the result may overwrite one of
+    // The scratch tiles of values read for the last time here; the result may overwrite one of
     // the same element size (elementwise kernels read each element before writing it).
     std::vector<uint32_t> dying;
     int reuse = -1;
     for (auto in : step.inputs) {
-      auto u = value[in];
+      auto u = read(in);
       if (loc[u].kind != Loc::scratch || last_use[u] != static_cast<int>(k) ||
           std::find(dying.begin(), dying.end(), loc[u].index) != dying.end()) {
         continue;
@@ -148,15 +268,21 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
     }
     ps.out = loc[v];
 
-    if (step.kind == FusedStep::Kind::Binary) {
+    // An output nothing reads again goes straight to memory, as the eager op writes it.
+    const bool streaming =
+        output_of[v] >= 0 && last_use[v] < 0 && outputs[output_of[v]].nbytes() > kStreamingBytes;
+    if (modes != 0) {
+      ps.prologue_fn =
+          step.kind == FusedStep::Kind::Unary
+              ? unary_prologue_kernel(static_cast<UnaryOp>(step.op), modes)
+              : binary_prologue_kernel(static_cast<BinaryOp>(step.op), modes, streaming);
+    } else if (step.kind == FusedStep::Kind::Binary) {
       auto op = static_cast<BinaryOp>(step.op);
       auto exponent = value[step.inputs[1]];
       if (op == BinaryOp::Power && exponent < n_in) {
         ps.fn = small_power_simd_kernel(small_power_exponent(inputs[exponent]), step.out_dtype);
       }
-      // An output nothing reads again goes straight to memory, as the eager op writes it.
-      if (!ps.fn && output_of[v] >= 0 && last_use[v] < 0 &&
-          outputs[output_of[v]].nbytes() > kStreamingBytes) {
+      if (!ps.fn && streaming) {
         ps.fn = binary_simd_kernel(op, step.out_dtype, /* streaming */ true);
       }
       // A constant operand (one value broadcast) stays in a register.
@@ -167,10 +293,10 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
         }
       }
     }
-    if (!ps.fn) {
+    if (!ps.fn && !ps.prologue_fn) {
       ps.fn = step_kernel(step);
     }
-    if (!ps.fn) {
+    if (!ps.fn && !ps.prologue_fn) {
       std::ostringstream msg;
       msg << "[Compiled] No CPU kernel for step " << k << " at type " << step.in_dtype << ".";
       throw std::runtime_error(msg.str());
@@ -243,6 +369,17 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
   }
   views = cpu::untranspose_large(views);
 
+  // Inputs read in place (contiguous, full size): the next tile's lines are prefetched while
+  // this tile's steps compute, spread over the steps, so the memory read overlaps the
+  // arithmetic instead of stalling the first step that reads each tile.
+  std::vector<std::pair<size_t, size_t>> prefetched;  // (input, item size)
+  for (size_t k = 0; k < views.size(); ++k) {
+    if (views[k].flags().row_contiguous && views[k].data_size() == views[k].size()) {
+      prefetched.emplace_back(k, views[k].itemsize());
+    }
+  }
+  const size_t num_steps = plan.steps.size();
+
   std::vector<char*> out_base;
   std::vector<size_t> out_item;
   for (auto& out : outputs) {
@@ -264,12 +401,24 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
               return out_base[l.index] + pos * out_item[l.index];
           }
         };
-        for (auto& s : plan.steps) {
+        for (size_t k = 0; k < num_steps; ++k) {
+          for (auto [input, item] : prefetched) {
+            size_t lines = n * item / 64;
+            const char* next = static_cast<const char*>(in[input]) + n * item;
+            for (size_t l = k * lines / num_steps; l < (k + 1) * lines / num_steps; ++l) {
+              __builtin_prefetch(next + l * 64);
+            }
+          }
+          auto& s = plan.steps[k];
           const void* args[3];
           for (size_t i = 0; i < s.num_in; ++i) {
             args[i] = at(s.in[i]);
           }
-          s.fn(args, at(s.out), n);
+          if (s.prologue_fn) {
+            s.prologue_fn(args, at(s.out), n, s.prologue.data());
+          } else {
+            s.fn(args, at(s.out), n);
+          }
         }
       },
       cpu::kFusedTile);

@@ -78,13 +78,21 @@ HWY_INLINE hn::Vec<D> ExpLimit(D d) {
 template <class D>
 HWY_INLINE hn::Vec<D> TanhF32(D d, hn::Vec<D> x) {
   const auto a = hn::Min(hn::Abs(x), hn::Set(d, 9.1f));
-  const auto s = hn::Mul(a, a);
-  auto p = hn::Set(d, 2.148655941709876e-3f);
-  for (float c : {-8.18431843072176e-3f, 2.1703867241740227e-2f, -5.394743010401726e-2f,
-                  1.3333211839199066e-1f, -3.333333134651184e-1f}) {
-    p = hn::MulAdd(p, s, hn::Set(d, c));
+  const auto is_small = hn::Lt(a, hn::Set(d, 0.625f));
+  auto small = [&] {
+    const auto s = hn::Mul(a, a);
+    auto p = hn::Set(d, 2.148655941709876e-3f);
+    for (float c : {-8.18431843072176e-3f, 2.1703867241740227e-2f, -5.394743010401726e-2f,
+                    1.3333211839199066e-1f, -3.333333134651184e-1f}) {
+      p = hn::MulAdd(p, s, hn::Set(d, c));
+    }
+    return hn::MulAdd(hn::Mul(a, s), p, a);
+  };
+  // Neighbouring elements often lie on one side of 0.625 (smooth or sorted data): a vector
+  // wholly below skips the exponential.
+  if (hn::AllTrue(d, is_small)) {
+    return hn::CopySignToAbs(small(), x);
   }
-  const auto small = hn::MulAdd(hn::Mul(a, s), p, a);
   const auto y = hn::Add(a, a);
   const auto n = hn::Round(hn::Mul(y, hn::Set(d, 1.44269504f)));
   auto r = hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), y);
@@ -106,7 +114,10 @@ HWY_INLINE hn::Vec<D> TanhF32(D d, hn::Vec<D> x) {
 #else
   const auto large = hn::Sub(one, hn::Div(hn::Set(d, 2.0f), den));
 #endif
-  return hn::CopySignToAbs(hn::IfThenElse(hn::Lt(a, hn::Set(d, 0.625f)), small, large), x);
+  if (hn::AllFalse(d, is_small)) {
+    return hn::CopySignToAbs(large, x);
+  }
+  return hn::CopySignToAbs(hn::IfThenElse(is_small, small(), large), x);
 }
 
 template <class D>
@@ -263,6 +274,79 @@ TileFn FloatKernel(Dtype dtype) {
   }
 }
 
+// make.template operator()<Functor, kHalf>() with the functor of op, for the ops computed by one
+// functor on float lanes (kHalf: its kernel serves float16 and bfloat16 too), else nullptr.
+template <class Make>
+auto WithFloatFunctor(UnaryOp op, const Make& make)
+    -> decltype(make.template operator()<AbsV, true>()) {
+  switch (op) {
+    case UnaryOp::Abs:
+      return make.template operator()<AbsV, true>();
+    case UnaryOp::Square:
+      return make.template operator()<SquareV, true>();
+    case UnaryOp::Floor:
+      return make.template operator()<FloorV, true>();
+    case UnaryOp::Ceil:
+      return make.template operator()<CeilV, true>();
+    case UnaryOp::Trunc:
+      return make.template operator()<TruncV, false>();
+    case UnaryOp::Round:
+      return make.template operator()<RoundV, true>();
+    case UnaryOp::Sign:
+      return make.template operator()<SignV, false>();
+    case UnaryOp::Sqrt:
+      return make.template operator()<SqrtV, true>();
+    case UnaryOp::Reciprocal:
+      return make.template operator()<ReciprocalV, false>();
+    case UnaryOp::Rsqrt:
+      return make.template operator()<RsqrtV, false>();
+    case UnaryOp::Degrees:
+      return make.template operator()<DegreesV, false>();
+    case UnaryOp::Radians:
+      return make.template operator()<RadiansV, false>();
+    case UnaryOp::Exp:
+      return make.template operator()<ExpV, true>();
+    case UnaryOp::Expm1:
+      return make.template operator()<Expm1V, false>();
+    case UnaryOp::Log:
+      return make.template operator()<LogV, true>();
+    case UnaryOp::Log1p:
+      return make.template operator()<Log1pV, false>();
+    case UnaryOp::Log2:
+      return make.template operator()<Log2V, false>();
+    case UnaryOp::Log10:
+      return make.template operator()<Log10V, false>();
+    case UnaryOp::Sin:
+      return make.template operator()<SinV, true>();
+    case UnaryOp::Cos:
+      return make.template operator()<CosV, true>();
+    case UnaryOp::Tan:
+      return make.template operator()<TanV, false>();
+    case UnaryOp::ArcSin:
+      return make.template operator()<ArcSinV, false>();
+    case UnaryOp::ArcCos:
+      return make.template operator()<ArcCosV, false>();
+    case UnaryOp::ArcTan:
+      return make.template operator()<ArcTanV, false>();
+    case UnaryOp::Sinh:
+      return make.template operator()<SinhV, false>();
+    case UnaryOp::Cosh:
+      return make.template operator()<CoshV, false>();
+    case UnaryOp::Tanh:
+      return make.template operator()<TanhV, true>();
+    case UnaryOp::ArcSinh:
+      return make.template operator()<ArcSinhV, false>();
+    case UnaryOp::ArcCosh:
+      return make.template operator()<ArcCoshV, false>();
+    case UnaryOp::ArcTanh:
+      return make.template operator()<ArcTanhV, false>();
+    case UnaryOp::Sigmoid:
+      return make.template operator()<SigmoidV, true>();
+    default:
+      return nullptr;
+  }
+}
+
 TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
 #if MLX_SIMD_NATIVE
   switch (op) {
@@ -278,68 +362,6 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
         default:
           return nullptr;
       }
-    case UnaryOp::Abs:
-      return FloatKernel<AbsV, true>(dtype);
-    case UnaryOp::Square:
-      return FloatKernel<SquareV, true>(dtype);
-    case UnaryOp::Floor:
-      return FloatKernel<FloorV, true>(dtype);
-    case UnaryOp::Ceil:
-      return FloatKernel<CeilV, true>(dtype);
-    case UnaryOp::Trunc:
-      return FloatKernel<TruncV, false>(dtype);
-    case UnaryOp::Round:
-      return FloatKernel<RoundV, true>(dtype);
-    case UnaryOp::Sign:
-      return FloatKernel<SignV, false>(dtype);
-    case UnaryOp::Sqrt:
-      return FloatKernel<SqrtV, true>(dtype);
-    case UnaryOp::Reciprocal:
-      return FloatKernel<ReciprocalV, false>(dtype);
-    case UnaryOp::Rsqrt:
-      return FloatKernel<RsqrtV, false>(dtype);
-    case UnaryOp::Degrees:
-      return FloatKernel<DegreesV, false>(dtype);
-    case UnaryOp::Radians:
-      return FloatKernel<RadiansV, false>(dtype);
-    case UnaryOp::Exp:
-      return FloatKernel<ExpV, true>(dtype);
-    case UnaryOp::Expm1:
-      return FloatKernel<Expm1V, false>(dtype);
-    case UnaryOp::Log:
-      return FloatKernel<LogV, true>(dtype);
-    case UnaryOp::Log1p:
-      return FloatKernel<Log1pV, false>(dtype);
-    case UnaryOp::Log2:
-      return FloatKernel<Log2V, false>(dtype);
-    case UnaryOp::Log10:
-      return FloatKernel<Log10V, false>(dtype);
-    case UnaryOp::Sin:
-      return FloatKernel<SinV, true>(dtype);
-    case UnaryOp::Cos:
-      return FloatKernel<CosV, true>(dtype);
-    case UnaryOp::Tan:
-      return FloatKernel<TanV, false>(dtype);
-    case UnaryOp::ArcSin:
-      return FloatKernel<ArcSinV, false>(dtype);
-    case UnaryOp::ArcCos:
-      return FloatKernel<ArcCosV, false>(dtype);
-    case UnaryOp::ArcTan:
-      return FloatKernel<ArcTanV, false>(dtype);
-    case UnaryOp::Sinh:
-      return FloatKernel<SinhV, false>(dtype);
-    case UnaryOp::Cosh:
-      return FloatKernel<CoshV, false>(dtype);
-    case UnaryOp::Tanh:
-      return FloatKernel<TanhV, true>(dtype);
-    case UnaryOp::ArcSinh:
-      return FloatKernel<ArcSinhV, false>(dtype);
-    case UnaryOp::ArcCosh:
-      return FloatKernel<ArcCoshV, false>(dtype);
-    case UnaryOp::ArcTanh:
-      return FloatKernel<ArcTanhV, false>(dtype);
-    case UnaryOp::Sigmoid:
-      return FloatKernel<SigmoidV, true>(dtype);
     case UnaryOp::Erf:
       switch (dtype) {
         case Dtype::Val::float32:
@@ -356,7 +378,25 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
     case UnaryOp::ErfInv:
       return dtype == float32 ? ErfInvF32Tile : nullptr;
     default:
-      return nullptr;
+      return WithFloatFunctor(
+          op, [dtype]<class Op, bool kHalf>() { return FloatKernel<Op, kHalf>(dtype); });
+  }
+#endif
+  return nullptr;
+}
+
+PrologueFn UnaryPrologueKernel(UnaryOp op, unsigned mode) {
+#if MLX_SIMD_NATIVE
+  auto make = [mode]<class Op, bool>() -> PrologueFn {
+    return mode == 2 ? PrologueTile<1, Op, 2, false> : PrologueTile<1, Op, 1, false>;
+  };
+  switch (op) {
+    case UnaryOp::Negative:
+      return make.template operator()<NegV, true>();
+    case UnaryOp::Erf:
+      return make.template operator()<ErfV, true>();
+    default:
+      return WithFloatFunctor(op, make);
   }
 #endif
   return nullptr;
@@ -465,10 +505,15 @@ HWY_AFTER_NAMESPACE();
 namespace mlx::core::cpu {
 
 HWY_EXPORT(UnarySimdKernel);
+HWY_EXPORT(UnaryPrologueKernel);
 HWY_EXPORT(ConvertSimdKernel);
 
 TileFn unary_simd_kernel(UnaryOp op, Dtype dtype) {
   return HWY_DYNAMIC_DISPATCH(UnarySimdKernel)(op, dtype);
+}
+
+PrologueFn unary_prologue_kernel(UnaryOp op, unsigned mode) {
+  return HWY_DYNAMIC_DISPATCH(UnaryPrologueKernel)(op, mode);
 }
 
 TileFn convert_simd_kernel(Dtype from, Dtype to) {

@@ -8,9 +8,11 @@
 #define MLX_BACKEND_CPU_SIMD_ELEMENTWISE_INL_H_
 #endif
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 // Emulated targets (EMU128, SCALAR) gain nothing over the scalar kernels, and Highway 1.0.3's
@@ -170,6 +172,82 @@ void MapTile(const void* const* in, void* out, size_t n) {
       Fmt::Store(op(Fmt::Load(d, p[0]), Fmt::Load(d, p[1])), d, o);
     }
   });
+}
+
+// v, hidden from the optimiser: GCC would contract a multiplication and the addition that reads
+// it into one fused multiply-add, which rounds once where the ops it stands for round twice.
+template <class V>
+HWY_INLINE V Opaque(V v) {
+#if HWY_ARCH_X86 && (defined(__GNUC__) || defined(__clang__))
+  asm("" : "+v"(v.raw));
+#endif
+  return v;
+}
+
+// A float32 tile kernel of Op (on kArity inputs) whose inputs first pass through a prologue,
+// chosen per input i by bits 2i and 2i + 1 of kModes: 0 none, 1 (x * prologue[2i]) +
+// prologue[2i + 1], 2 the same of x * x; rounded after each operation. These are the squares
+// and the multiplications and additions by constants that a compiled region folds into the ops
+// that read them (backend/cpu/compiled.cpp), with the same results. A factor of 1 and a term
+// of -0 leave a value unchanged bit for bit. kStream: the output bypasses the cache (aligned
+// non-temporal stores; the unaligned head and the partial tail are written the usual way).
+template <size_t kArity, class Op, unsigned kModes, bool kStream>
+void PrologueTile(const void* const* in, void* out, size_t n, const float* prologue) {
+  const hn::ScalableTag<float> d;
+  constexpr size_t kLanes = hn::MaxLanes(d);
+  const Op op;
+  hn::Vec<decltype(d)> factor[2], term[2];
+  for (size_t k = 0; k < kArity; ++k) {
+    factor[k] = hn::Set(d, prologue[2 * k]);
+    term[k] = hn::Set(d, prologue[2 * k + 1]);
+  }
+  auto load = [&](const float* p, size_t k) {
+    auto v = hn::LoadU(d, p);
+    const unsigned mode = (kModes >> (2 * k)) & 3;
+    if (mode == 2) {
+      v = Opaque(hn::Mul(v, v));
+    }
+    if (mode != 0) {
+      v = hn::Add(Opaque(hn::Mul(v, factor[k])), term[k]);
+    }
+    return v;
+  };
+  auto apply = [&](const float* const* p) {
+    if constexpr (kArity == 1) {
+      return op(load(p[0], 0));
+    } else {
+      return op(load(p[0], 0), load(p[1], 1));
+    }
+  };
+  auto o = static_cast<float*>(out);
+  size_t head = n;
+  if constexpr (kStream) {
+    const auto addr = reinterpret_cast<uintptr_t>(o);
+    if (addr % sizeof(float) == 0) {
+      head = std::min(n, (kLanes * sizeof(float) - addr % (kLanes * sizeof(float))) %
+                             (kLanes * sizeof(float)) / sizeof(float));
+    }
+  }
+  auto stored = [&](const float* const* p, float* dst) { hn::StoreU(apply(p), d, dst); };
+  VectorLoop<kLanes, kArity, float, float>(in, out, head, stored);
+  if constexpr (kStream) {
+    const float* src[kArity];
+    size_t i = head;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (size_t k = 0; k < kArity; ++k) {
+        src[k] = static_cast<const float*>(in[k]) + i;
+      }
+      hn::Stream(apply(src), d, o + i);
+    }
+    for (size_t k = 0; k < kArity; ++k) {
+      src[k] = static_cast<const float*>(in[k]) + i;
+    }
+    VectorLoop<kLanes, kArity, float, float>(reinterpret_cast<const void* const*>(src), o + i,
+                                             n - i, stored);
+    // Streaming stores are weakly ordered: make them visible before the chunk reports
+    // completion.
+    hwy::FlushStream();
+  }
 }
 
 }  // namespace mlx::core::cpu::HWY_NAMESPACE
