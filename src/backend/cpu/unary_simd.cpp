@@ -129,35 +129,61 @@ HWY_INLINE hn::Vec<D> TanhOf(D d, hn::Vec<D> x) {
   }
 }
 
-// A Highway approximation valid where Valid(d, v) holds; vectors with a lane outside it (NaN,
-// infinities, domain errors, huge arguments) are computed lane by lane with the scalar function
+// A Highway approximation valid where Valid(d, v) holds. Elsewhere NaN lanes give NaN (every
+// guarded function maps NaN to NaN; x + x quiets it, as libm does) and the other lanes (
+// infinities, domain errors, huge arguments) are computed one by one with the scalar function
 // S, so every edge case follows libm (and NumPy) exactly.
-#define MLX_SIMD_GUARDED(Name, S, valid, expr) \
-  struct Name {                                \
-    template <class V>                         \
-    HWY_INLINE V operator()(V v) const {       \
-      const hn::DFromV<V> d;                   \
-      if (HWY_LIKELY(hn::AllTrue(d, valid))) { \
-        return expr;                           \
-      }                                        \
-      using T = hn::TFromD<decltype(d)>;       \
-      HWY_ALIGN T buf[hn::MaxLanes(d)];        \
-      hn::Store(v, d, buf);                    \
-      for (auto& x : buf) {                    \
-        x = S()(x);                            \
-      }                                        \
-      return hn::Load(d, buf);                 \
-    }                                          \
+#define MLX_SIMD_GUARDED(Name, S, valid, expr)                    \
+  struct Name {                                                   \
+    template <class V>                                            \
+    HWY_INLINE V operator()(V v) const {                          \
+      const hn::DFromV<V> d;                                      \
+      const auto ok = valid;                                      \
+      if (HWY_LIKELY(hn::AllTrue(d, ok))) {                       \
+        return expr;                                              \
+      }                                                           \
+      const auto nan = hn::IsNaN(v);                              \
+      const auto fast = hn::IfThenElse(nan, hn::Add(v, v), expr); \
+      const auto known = hn::Or(ok, nan);                         \
+      if (hn::AllTrue(d, known)) {                                \
+        return fast;                                              \
+      }                                                           \
+      using T = hn::TFromD<decltype(d)>;                          \
+      constexpr size_t kLanes = hn::MaxLanes(d);                  \
+      HWY_ALIGN T in[kLanes], out[kLanes];                        \
+      uint8_t bits[(kLanes + 7) / 8 + 8] = {};                    \
+      hn::Store(v, d, in);                                        \
+      hn::Store(fast, d, out);                                    \
+      hn::StoreMaskBits(d, known, bits);                          \
+      for (size_t i = 0; i < hn::Lanes(d); ++i) {                 \
+        if (!((bits[i / 8] >> (i % 8)) & 1)) out[i] = S()(in[i]); \
+      }                                                           \
+      return hn::Load(d, out);                                    \
+    }                                                             \
   };
 namespace s = scalar;
+// The largest x with a finite exp(x): past it exp overflows to inf, which needs no libm call
+// (arrays with many overflowing values otherwise go lane by lane).
+template <class D>
+HWY_INLINE hn::Vec<D> ExpOverflow(D d) {
+  return hn::Set(d, sizeof(hn::TFromD<D>) == 4 ? 88.72283172607421875 : 709.782712893383973096);
+}
 // Highway's Exp is accurate from the lowest finite value up (results that underflow included):
-// only NaN, -inf and large inputs take the scalar path.
+// only NaN, -inf and inputs between ExpLimit and ExpOverflow take the scalar path.
 MLX_SIMD_GUARDED(
     ExpV, s::Exp,
-    hn::And(hn::Lt(v, ExpLimit(d)),
-            hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::lowest()))),
-    hn::Exp(d, v))
-MLX_SIMD_GUARDED(Expm1V, s::Expm1, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Expm1(d, v))
+    hn::Or(hn::And(hn::Lt(v, ExpLimit(d)),
+                   hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::lowest()))),
+           hn::Gt(v, ExpOverflow(d))),
+    hn::IfThenElse(hn::Gt(v, ExpOverflow(d)),
+                   hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::infinity()),
+                   hn::Exp(d, v)))
+// Highway's Expm1, Sin and Tan give +0 for -0: zeros are passed through, keeping their sign.
+template <class V>
+HWY_INLINE V KeepZero(V v, V r) {
+  return hn::IfThenElse(hn::Eq(v, hn::Zero(hn::DFromV<V>())), v, r);
+}
+MLX_SIMD_GUARDED(Expm1V, s::Expm1, hn::Lt(hn::Abs(v), ExpLimit(d)), KeepZero(v, hn::Expm1(d, v)))
 MLX_SIMD_GUARDED(SinhV, s::Sinh, hn::Lt(hn::Abs(v), ExpLimit(d)), hn::Sinh(d, v))
 // (e^|x| + e^-|x|) / 2: a sum, so no cancellation.
 MLX_SIMD_GUARDED(CoshV, s::Cosh, hn::Lt(hn::Abs(v), ExpLimit(d)), [&] {
@@ -174,13 +200,14 @@ MLX_SIMD_GUARDED(LogV, s::Log, MLX_LOG_DOMAIN, hn::Log(d, v))
 MLX_SIMD_GUARDED(Log2V, s::Log2, MLX_LOG_DOMAIN, hn::Log2(d, v))
 MLX_SIMD_GUARDED(Log10V, s::Log10, MLX_LOG_DOMAIN, hn::Log10(d, v))
 #undef MLX_LOG_DOMAIN
-MLX_SIMD_GUARDED(Log1pV, s::Log1p, hn::And(hn::Ge(v, hn::Zero(d)), hn::IsFinite(v)),
-                 hn::Log1p(d, v))
+// log1p(+inf) is +inf.
+MLX_SIMD_GUARDED(Log1pV, s::Log1p, hn::And(hn::Ge(v, hn::Zero(d)), hn::Not(hn::IsNaN(v))),
+                 hn::IfThenElse(hn::IsFinite(v), hn::Log1p(d, v), v))
 // Highway's range reduction is accurate to |x| < 39000.
-MLX_SIMD_GUARDED(SinV, s::Sin, hn::Lt(hn::Abs(v), hn::Set(d, 39000)), hn::Sin(d, v))
+MLX_SIMD_GUARDED(SinV, s::Sin, hn::Lt(hn::Abs(v), hn::Set(d, 39000)), KeepZero(v, hn::Sin(d, v)))
 MLX_SIMD_GUARDED(CosV, s::Cos, hn::Lt(hn::Abs(v), hn::Set(d, 39000)), hn::Cos(d, v))
 MLX_SIMD_GUARDED(TanV, s::Tan, hn::Lt(hn::Abs(v), hn::Set(d, 39000)),
-                 hn::Div(hn::Sin(d, v), hn::Cos(d, v)))
+                 KeepZero(v, hn::Div(hn::Sin(d, v), hn::Cos(d, v))))
 MLX_SIMD_GUARDED(TanhV, s::Tanh, hn::IsFinite(v), TanhOf(d, v))
 MLX_SIMD_GUARDED(ArcSinV, s::ArcSin, hn::Le(hn::Abs(v), hn::Set(d, 1)), hn::Asin(d, v))
 MLX_SIMD_GUARDED(ArcCosV, s::ArcCos, hn::Le(hn::Abs(v), hn::Set(d, 1)), hn::Acos(d, v))
