@@ -251,6 +251,51 @@ int main(int argc, char** argv) {
     };
     std::printf("TRAIN_step_ms %.3f\n", time_step(step));
     std::printf("TRAIN_step_compiled_ms %.3f\n", time_step(mx::compile(step)));
+    // The step's two parts apart, compiled and not: value_and_grad (matmul-bound) and the Adam
+    // update (elementwise: all of what fusion can shorten). The update's input is the state
+    // plus the gradients.
+    using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
+    Fn grads = [&vg](const std::vector<mx::array>& p) {
+      auto [loss, g] = vg(p);
+      g.push_back(loss);
+      return g;
+    };
+    Fn adam = [lr, b1, b2, eps](const std::vector<mx::array>& s) {
+      auto t = s[12] + mx::array(1.0f);
+      auto c1 = mx::array(1.0f) - mx::power(mx::array(b1), t);
+      auto c2 = mx::array(1.0f) - mx::power(mx::array(b2), t);
+      std::vector<mx::array> out;
+      for (int i = 0; i < 3; ++i) {
+        auto& g = s[9 + i];
+        auto m = mx::array(b1) * s[3 + i] + mx::array(1.0f - b1) * g;
+        auto v = mx::array(b2) * s[6 + i] + mx::array(1.0f - b2) * g * g;
+        out.push_back(s[i] - mx::array(lr) * (m / c1) / (mx::sqrt(v / c2) + mx::array(eps)));
+        out.push_back(m);
+        out.push_back(v);
+      }
+      return out;
+    };
+    std::vector<mx::array> adam_in(params);
+    for (int k = 0; k < 3; ++k) {
+      for (auto& p : params) {
+        adam_in.push_back(p * mx::array(0.5f));
+      }
+    }
+    adam_in.push_back(mx::array(1.0f));
+    mx::eval(adam_in);
+    auto time_fn = [](const Fn& f, const std::vector<mx::array>& in) {
+      return median_ms(
+          [&] {
+            auto out = f(in);
+            mx::eval(out);
+            return out[0];
+          },
+          20);
+    };
+    std::printf("TRAIN_grads_ms %.3f\n", time_fn(grads, params));
+    std::printf("TRAIN_grads_compiled_ms %.3f\n", time_fn(mx::compile(grads), params));
+    std::printf("TRAIN_adam_ms %.3f\n", time_fn(adam, adam_in));
+    std::printf("TRAIN_adam_compiled_ms %.3f\n", time_fn(mx::compile(adam), adam_in));
   }
 
   // W8: a training step of an MLP 784-512-512-10 (nn::Linear, ReLU), batch 256, cross-entropy,
