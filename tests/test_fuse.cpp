@@ -254,7 +254,9 @@ TEST(FuseRegions, FoldedConstantsAndSquaresMatchTheOps) {
           (u + c(1.0f)) * c(2.0f) + (w * c(2.0f)) * c(3.0f) - (u * c(2.0f)) * (u * c(2.0f));
       auto twice = c(-1.0f) - w;
       auto mixed = where(greater(twice, c(0.0f)), twice, astype(twice * c(0.5f), float32));
-      return std::vector<array>{a, b, sq, chains + sigmoid(twice) * twice, mixed, w * c(4.0f)};
+      auto scaled = u + w * c(0.044715f) - (u * u) * c(1.25f);
+      return std::vector<array>{a,     b,           sq,    chains + sigmoid(twice) * twice,
+                                mixed, w * c(4.0f), scaled};
     };
     EXPECT_GE(expect_fused_matches(f, {x, y}), 1) << n;
   }

@@ -31,7 +31,7 @@ TileFn binary_scalar_simd_kernel(BinaryOp op, Dtype dtype, int scalar_side);
 
 // The float32 SIMD kernel of op (add, subtract, multiply, divide, maximum, minimum) with
 // prologues on its inputs (see PrologueFn): `modes` holds input 0's in bits 0-1 and input 1's
-// in bits 2-3 (0 none, 1 affine, 2 square then affine; not all none), maybe with streaming
+// in bits 2-3 (0 none, 1 scale, 2 square, 3 scale and shift; not all none), maybe with streaming
 // stores; nullptr for other ops.
 PrologueFn binary_prologue_kernel(BinaryOp op, unsigned modes, bool streaming);
 

@@ -369,18 +369,32 @@ PrologueFn PrologueKernel(unsigned modes, bool streaming) {
       return PrologueKernelOf<Op, 1>(streaming);
     case 2:
       return PrologueKernelOf<Op, 2>(streaming);
+    case 3:
+      return PrologueKernelOf<Op, 3>(streaming);
     case 4:
       return PrologueKernelOf<Op, 4>(streaming);
     case 5:
       return PrologueKernelOf<Op, 5>(streaming);
     case 6:
       return PrologueKernelOf<Op, 6>(streaming);
+    case 7:
+      return PrologueKernelOf<Op, 7>(streaming);
     case 8:
       return PrologueKernelOf<Op, 8>(streaming);
     case 9:
       return PrologueKernelOf<Op, 9>(streaming);
     case 10:
       return PrologueKernelOf<Op, 10>(streaming);
+    case 11:
+      return PrologueKernelOf<Op, 11>(streaming);
+    case 12:
+      return PrologueKernelOf<Op, 12>(streaming);
+    case 13:
+      return PrologueKernelOf<Op, 13>(streaming);
+    case 14:
+      return PrologueKernelOf<Op, 14>(streaming);
+    case 15:
+      return PrologueKernelOf<Op, 15>(streaming);
     default:
       return nullptr;
   }

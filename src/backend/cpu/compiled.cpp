@@ -75,19 +75,19 @@ struct Plan {
   std::vector<int> input_last_use;
 };
 
-// A float32 value that is (base * factor) + term, or the same of base * base, reached from
-// `base` by a square (a product of a value with itself), then at most one multiplication and
-// then at most one addition or subtraction of a constant (a one-value float32 region input): no
-// step computes it; each step that reads it applies these operations to base as it loads it,
-// which rounds exactly as the steps it replaces did. A factor of 1 and a term of -0 change
-// nothing (x * 1 and x + -0 are x).
+// A float32 value that is base * base, or (base * factor) + term reached from `base` by at most
+// one multiplication and then at most one addition or subtraction of a constant (a one-value
+// float32 region input): no step computes it; each step that reads it applies these operations
+// to base as it loads it, which rounds exactly as the steps it replaces did. A factor of 1
+// changes nothing (x * 1 is x).
 struct Fold {
   bool folded = false;
   uint32_t base = 0;
   bool square = false, has_factor = false, has_term = false;
-  float factor = 1.0f, term = -0.0f;
-  // The prologue mode of a step reading it (see PrologueTile).
-  unsigned mode() const { return folded ? (square ? 2 : 1) : 0; }
+  float factor = 1.0f, term = 0.0f;
+  // The prologue mode of a step reading it (see PrologueTile): only the operations it has, so
+  // none is spent on an identity.
+  unsigned mode() const { return !folded ? 0 : square ? 2 : has_term ? 3 : 1; }
 };
 
 // Whether input i of a step may be read through a prologue.
@@ -139,7 +139,7 @@ std::vector<Fold> fold_constants(const FusedProgram& p, const std::vector<array>
     }
     const float c = inputs[side == 0 ? a : b].data<float>()[0];
     Fold f = fold[u].folded ? fold[u] : Fold{true, u};
-    if (f.has_term || (op == BinaryOp::Multiply && f.has_factor)) {
+    if (f.square || f.has_term || (op == BinaryOp::Multiply && f.has_factor)) {
       continue;
     }
     if (op == BinaryOp::Multiply) {

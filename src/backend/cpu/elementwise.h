@@ -23,9 +23,9 @@ inline constexpr size_t kStreamingBytes = size_t(4) << 20;
 using TileFn = void (*)(const void* const* inputs, void* out, size_t n);
 
 // A float32 tile kernel whose inputs pass through a prologue first: input i, where the kernel
-// has one, is taken to (x * prologue[2i]) + prologue[2i + 1], or the same of x * x, rounded
-// after each operation (compiled regions fold squares and multiplications and additions by
-// constants into the ops that read them).
+// has one, is taken to x * prologue[2i], x * x or (x * prologue[2i]) + prologue[2i + 1],
+// rounded after each operation (compiled regions fold squares and multiplications and additions
+// by constants into the ops that read them).
 using PrologueFn = void (*)(const void* const* inputs, void* out, size_t n, const float* prologue);
 
 // Elements per tile in the scalar-broadcast and strided paths: a handful of tiles fit in L1.

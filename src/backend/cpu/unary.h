@@ -15,8 +15,8 @@ TileFn unary_kernel(UnaryOp op, Dtype dtype);
 // the scalar template is used.
 TileFn unary_simd_kernel(UnaryOp op, Dtype dtype);
 
-// The float32 SIMD kernel of op with a prologue on its input (see PrologueFn; mode 1 affine, 2
-// square then affine), or nullptr.
+// The float32 SIMD kernel of op with a prologue on its input (see PrologueFn; mode 1 scale, 2
+// square, 3 scale and shift), or nullptr.
 PrologueFn unary_prologue_kernel(UnaryOp op, unsigned mode);
 
 }  // namespace mlx::core::cpu

@@ -415,7 +415,16 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
 PrologueFn UnaryPrologueKernel(UnaryOp op, unsigned mode) {
 #if MLX_SIMD_NATIVE
   auto make = [mode]<class Op, bool>() -> PrologueFn {
-    return mode == 2 ? PrologueTile<1, Op, 2, false> : PrologueTile<1, Op, 1, false>;
+    switch (mode) {
+      case 1:
+        return PrologueTile<1, Op, 1, false>;
+      case 2:
+        return PrologueTile<1, Op, 2, false>;
+      case 3:
+        return PrologueTile<1, Op, 3, false>;
+      default:
+        return nullptr;
+    }
   };
   switch (op) {
     case UnaryOp::Negative:

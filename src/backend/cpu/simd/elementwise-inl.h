@@ -185,12 +185,12 @@ HWY_INLINE V Opaque(V v) {
 }
 
 // A float32 tile kernel of Op (on kArity inputs) whose inputs first pass through a prologue,
-// chosen per input i by bits 2i and 2i + 1 of kModes: 0 none, 1 (x * prologue[2i]) +
-// prologue[2i + 1], 2 the same of x * x; rounded after each operation. These are the squares
+// chosen per input i by bits 2i and 2i + 1 of kModes: 0 none, 1 x * prologue[2i], 2 x * x,
+// 3 (x * prologue[2i]) + prologue[2i + 1]; rounded after each operation. These are the squares
 // and the multiplications and additions by constants that a compiled region folds into the ops
-// that read them (backend/cpu/compiled.cpp), with the same results. A factor of 1 and a term
-// of -0 leave a value unchanged bit for bit. kStream: the output bypasses the cache (aligned
-// non-temporal stores; the unaligned head and the partial tail are written the usual way).
+// that read them (backend/cpu/compiled.cpp), with the same results. A factor of 1 leaves a
+// value unchanged bit for bit. kStream: the output bypasses the cache (aligned non-temporal
+// stores; the unaligned head and the partial tail are written the usual way).
 template <size_t kArity, class Op, unsigned kModes, bool kStream>
 void PrologueTile(const void* const* in, void* out, size_t n, const float* prologue) {
   const hn::ScalableTag<float> d;
@@ -203,14 +203,17 @@ void PrologueTile(const void* const* in, void* out, size_t n, const float* prolo
   }
   auto load = [&](const float* p, size_t k) {
     auto v = hn::LoadU(d, p);
-    const unsigned mode = (kModes >> (2 * k)) & 3;
-    if (mode == 2) {
-      v = Opaque(hn::Mul(v, v));
+    // Opaque after each product: the op that reads it must not fuse with it either.
+    switch ((kModes >> (2 * k)) & 3) {
+      case 1:
+        return Opaque(hn::Mul(v, factor[k]));
+      case 2:
+        return Opaque(hn::Mul(v, v));
+      case 3:
+        return hn::Add(Opaque(hn::Mul(v, factor[k])), term[k]);
+      default:
+        return v;
     }
-    if (mode != 0) {
-      v = hn::Add(Opaque(hn::Mul(v, factor[k])), term[k]);
-    }
-    return v;
   };
   auto apply = [&](const float* const* p) {
     if constexpr (kArity == 1) {
