@@ -208,6 +208,11 @@ TEST(Conv, LargerAgainstDefinition) {
   Params p{{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}};
   check::expect_same(astype(general(astype(x, float32), astype(w, float32), p), float64),
                      naive(x, w, p), 1e-5);
+  // 3x3 with fewer than 8 input channels: im2col, not Winograd.
+  auto x6 = check::uniform({2, 13, 11, 6}, -1, 1, 35);
+  auto w6 = check::uniform({10, 3, 3, 6}, -1, 1, 36);
+  check::expect_same(astype(general(astype(x6, float32), astype(w6, float32), p), float64),
+                     naive(x6, w6, p), 1e-5);
   auto wg = check::uniform({16, 3, 3, 6}, -1, 1, 7);
   Params pg{{2, 1}, {1, 0}, {0, 2}, {1, 2}, {1, 1}, 4};
   check::expect_same(general(x, wg, pg), naive(x, wg, pg));
@@ -276,6 +281,33 @@ TEST(Conv, WinogradAgainstDefinition) {
                               {1, 1}, {1, 1}),
                        dtype);
     EXPECT_TRUE(array_equal(y, want).item<bool>()) << dtype;
+  }
+  // Infinities, NaN and huge finite values spread as in a direct sum (Winograd's transforms
+  // would spread them over whole tiles or overflow): only the outputs that read them change.
+  {
+    auto xs = astype(x, float32);
+    auto vals = values<float>(xs);
+    vals[5 * 24 + 3] = INFINITY;        // image 0, row 0, column 5, channel 3
+    vals[(4 * 11 + 7) * 24 + 1] = NAN;  // image 0, row 4, column 7
+    vals[(110 + 60) * 24] = 3e37f;      // image 1, row 5, column 5
+    auto special = array(vals.data(), x.shape(), float32);
+    auto y = values<float>(conv2d(special, astype(w, float32), {1, 1}, {1, 1}));
+    auto want = values<double>(
+        naive(astype(special, float64), w, Params{{1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}));
+    ASSERT_EQ(y.size(), want.size());
+    int nonfinite = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      EXPECT_EQ(std::isnan(y[i]), std::isnan(want[i])) << i;
+      if (std::isinf(want[i]) || std::isinf(y[i])) {
+        EXPECT_EQ(y[i], want[i]) << i;
+      } else if (!std::isnan(want[i])) {
+        EXPECT_NEAR(y[i], want[i], 1e-5 * std::max(1.0, std::abs(want[i]))) << i;
+      }
+      nonfinite += !std::isfinite(y[i]);
+    }
+    // Around the infinity the 2x3 outputs inside the image, around the NaN 3x3, every channel;
+    // the huge value (which would overflow Winograd's transforms) leaves every sum finite.
+    EXPECT_EQ(nonfinite, 6 * 24 + 9 * 24);
   }
   // The input's gradient is a flipped 3x3 convolution, so Winograd's too in float32.
   using V = std::vector<array>;

@@ -401,7 +401,7 @@ PrologueFn PrologueKernel(unsigned modes, bool streaming) {
 }
 
 PrologueFn BinaryPrologueKernel(BinaryOp op, unsigned modes, bool streaming) {
-#if MLX_SIMD_NATIVE
+#if MLX_SIMD_NATIVE && MLX_SIMD_OPAQUE
   switch (op) {
     case BinaryOp::Add:
       return PrologueKernel<AddV>(modes, streaming);

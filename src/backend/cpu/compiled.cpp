@@ -5,6 +5,7 @@
 // its last use, so intermediates never reach memory and each output is written once.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -138,6 +139,9 @@ std::vector<Fold> fold_constants(const FusedProgram& p, const std::vector<array>
       continue;
     }
     const float c = inputs[side == 0 ? a : b].data<float>()[0];
+    if (std::isnan(c)) {
+      continue;  // which NaN comes out depends on the operands' order, which folding changes
+    }
     Fold f = fold[u].folded ? fold[u] : Fold{true, u};
     if (f.square || f.has_term || (op == BinaryOp::Multiply && f.has_factor)) {
       continue;
@@ -379,6 +383,7 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
     }
   }
   const size_t num_steps = plan.steps.size();
+  const size_t total = outputs[0].size();
 
   std::vector<char*> out_base;
   std::vector<size_t> out_item;
@@ -403,7 +408,8 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
         };
         for (size_t k = 0; k < num_steps; ++k) {
           for (auto [input, item] : prefetched) {
-            size_t lines = n * item / 64;
+            // The next tile's elements, within the array.
+            size_t lines = std::min(n, total - std::min(total, pos + n)) * item / 64;
             const char* next = static_cast<const char*>(in[input]) + n * item;
             for (size_t l = k * lines / num_steps; l < (k + 1) * lines / num_steps; ++l) {
               __builtin_prefetch(next + l * 64);

@@ -349,13 +349,15 @@ void Convolution::eval_cpu(const std::vector<array>& inputs, array& out) {
     } else {
       auto x = contiguous_as(inputs[0], acc);
       auto w = contiguous_as(inputs[1], acc);
+      // Winograd where it applies; a result with a value that is not finite is computed again
+      // directly.
       auto wino = acc == float32 ? winograd_shape(*this, x, w, result) : std::nullopt;
-      if (wino) {
-        cpu::winograd_conv3x3(*wino, x.data<float>(), w.data<float>(), result.data<float>());
-      } else if (acc == float64) {
+      bool done = wino && cpu::winograd_conv3x3(*wino, x.data<float>(), w.data<float>(),
+                                                result.data<float>());
+      if (!done && acc == float64) {
         convolve(make_geometry(*this, x, w, result), x.data<double>(), w.data<double>(),
                  result.data<double>());
-      } else {
+      } else if (!done) {
         convolve(make_geometry(*this, x, w, result), x.data<float>(), w.data<float>(),
                  result.data<float>());
       }

@@ -130,9 +130,9 @@ HWY_INLINE hn::Vec<D> TanhOf(D d, hn::Vec<D> x) {
 }
 
 // A Highway approximation valid where Valid(d, v) holds. Elsewhere NaN lanes give NaN (every
-// guarded function maps NaN to NaN; x + x quiets it, as libm does) and the other lanes (
-// infinities, domain errors, huge arguments) are computed one by one with the scalar function
-// S, so every edge case follows libm (and NumPy) exactly.
+// guarded function maps NaN to NaN; x + x quiets it; the sign and payload of a NaN are not
+// promised) and the other lanes (infinities, domain errors, huge arguments) are computed one by
+// one with the scalar function S, so those edge cases follow libm (and NumPy) exactly.
 #define MLX_SIMD_GUARDED(Name, S, valid, expr)                    \
   struct Name {                                                   \
     template <class V>                                            \
@@ -413,7 +413,7 @@ TileFn UnarySimdKernel(UnaryOp op, Dtype dtype) {
 }
 
 PrologueFn UnaryPrologueKernel(UnaryOp op, unsigned mode) {
-#if MLX_SIMD_NATIVE
+#if MLX_SIMD_NATIVE && MLX_SIMD_OPAQUE
   auto make = [mode]<class Op, bool>() -> PrologueFn {
     switch (mode) {
       case 1:

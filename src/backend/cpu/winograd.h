@@ -14,6 +14,8 @@ struct Winograd3x3 {
   bool flip;
 };
 
-void winograd_conv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out);
+// Returns false when some output is not finite (see winograd_simd.cpp): `out` must then be
+// computed another way.
+bool winograd_conv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out);
 
 }  // namespace mlx::core::cpu

@@ -13,12 +13,18 @@
 // and each U[xi] panel in L1 while the block's rows pass it. The products run in a register-
 // blocked kernel: kRows tiles by up to kMaxVecs vectors of output channels accumulate in
 // registers over the input channels.
+//
+// Each output depends on its tile's whole 6x6 patch through coefficients that cancel, so one
+// infinite or NaN input would make a whole tile's outputs NaN, and values near float32's range
+// overflow in the transforms. Where any output is not finite the caller computes the
+// convolution directly instead, so such values spread exactly as a direct sum spreads them.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/winograd_simd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 
@@ -115,9 +121,11 @@ void InputTransform(const float* patch, size_t row, size_t cp, float* v, size_t 
 }
 
 // The tile's outputs from its products m[xi * xi_stride + channel]: A^T m A, the rows and
-// columns inside the output (rows, cols <= 4) stored at out (row stride out_row).
-void OutputTransform(const float* m, size_t xi_stride, size_t k, int64_t rows, int64_t cols,
+// columns inside the output (rows, cols <= 4) stored at out (row stride out_row). Returns
+// whether every value stored is finite.
+bool OutputTransform(const float* m, size_t xi_stride, size_t k, int64_t rows, int64_t cols,
                      float* out, int64_t out_row) {
+  bool finite = true;
   const D d;
   const size_t L = hn::Lanes(d);
   HWY_ALIGN float tmp[24 * hn::MaxLanes(d)];
@@ -135,6 +143,7 @@ void OutputTransform(const float* m, size_t xi_stride, size_t k, int64_t rows, i
       OutputAxis(d, in, res);
       for (int64_t q = 0; q < cols; ++q) {
         float* dst = out + r * out_row + q * static_cast<int64_t>(k) + static_cast<int64_t>(l);
+        finite &= hn::AllTrue(d, hn::Or(hn::IsFinite(res[q]), hn::Not(hn::FirstN(d, n))));
         if (n == L) {
           hn::StoreU(res[q], d, dst);
         } else {
@@ -144,6 +153,7 @@ void OutputTransform(const float* m, size_t xi_stride, size_t k, int64_t rows, i
       }
     }
   }
+  return finite;
 }
 
 // c[kRows x NV vectors] = a[kRows x depth] b[depth x NV vectors], accumulated in registers.
@@ -243,7 +253,7 @@ float* ThreadScratch(size_t floats) {
   return buffer.get();
 }
 
-void WinogradConv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out) {
+bool WinogradConv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out) {
   const size_t L = hn::Lanes(D());
   const auto c = static_cast<size_t>(s.c), k = static_cast<size_t>(s.k);
   const size_t cp = RoundUp(c, L), kp = RoundUp(k, L);
@@ -259,7 +269,9 @@ void WinogradConv3x3(const Winograd3x3& s, const float* x, const float* wt, floa
   const size_t blocks = (tiles + kBlockTiles - 1) / kBlockTiles;
   const size_t v_size = 36 * kBlockTiles * cp, m_size = 36 * kBlockTiles * kp;
   const size_t grain = std::max<size_t>(1, blocks / (8 * static_cast<size_t>(num_threads())));
+  std::atomic<bool> all_finite{true};
   parallel_for(blocks, grain, [&](size_t b0, size_t b1) {
+    bool finite = true;
     float* v = ThreadScratch(v_size + m_size + 36 * cp);
     float* m = v + v_size;
     float* patch = m + m_size;
@@ -293,10 +305,15 @@ void WinogradConv3x3(const Winograd3x3& s, const float* x, const float* wt, floa
         const int64_t rows_out = std::min<int64_t>(4, s.out_h - 4 * ty);
         const int64_t cols_out = std::min<int64_t>(4, s.out_w - 4 * tx);
         float* dst = out + ((n * s.out_h + 4 * ty) * s.out_w + 4 * tx) * s.k;
-        OutputTransform(m + t * kp, kBlockTiles * kp, k, rows_out, cols_out, dst, s.out_w * s.k);
+        finite &= OutputTransform(m + t * kp, kBlockTiles * kp, k, rows_out, cols_out, dst,
+                                  s.out_w * s.k);
       }
     }
+    if (!finite) {
+      all_finite.store(false, std::memory_order_relaxed);
+    }
   });
+  return all_finite.load();
 }
 
 }  // namespace mlx::core::cpu::HWY_NAMESPACE
@@ -307,8 +324,8 @@ namespace mlx::core::cpu {
 
 HWY_EXPORT(WinogradConv3x3);
 
-void winograd_conv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out) {
-  HWY_DYNAMIC_DISPATCH(WinogradConv3x3)(s, x, wt, out);
+bool winograd_conv3x3(const Winograd3x3& s, const float* x, const float* wt, float* out) {
+  return HWY_DYNAMIC_DISPATCH(WinogradConv3x3)(s, x, wt, out);
 }
 
 }  // namespace mlx::core::cpu

@@ -176,9 +176,16 @@ void MapTile(const void* const* in, void* out, size_t n) {
 
 // v, hidden from the optimiser: GCC would contract a multiplication and the addition that reads
 // it into one fused multiply-add, which rounds once where the ops it stands for round twice.
+// Where it cannot be hidden (MLX_SIMD_OPAQUE 0) the prologue kernels are not offered.
+#undef MLX_SIMD_OPAQUE
+#if HWY_ARCH_X86 && (defined(__GNUC__) || defined(__clang__))
+#define MLX_SIMD_OPAQUE 1
+#else
+#define MLX_SIMD_OPAQUE 0
+#endif
 template <class V>
 HWY_INLINE V Opaque(V v) {
-#if HWY_ARCH_X86 && (defined(__GNUC__) || defined(__clang__))
+#if MLX_SIMD_OPAQUE
   asm("" : "+v"(v.raw));
 #endif
   return v;
