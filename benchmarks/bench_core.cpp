@@ -212,24 +212,34 @@ int main(int argc, char** argv) {
   // ops), compiled and not (issue 7). The state is (3 weights, 3 first moments, 3 second
   // moments, step count); the step returns the new state and the loss.
   {
+    using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
     const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-    std::function<std::vector<mx::array>(const std::vector<mx::array>&)> step =
-        [&vg, lr, b1, b2, eps](const std::vector<mx::array>& s) {
-          auto [loss, g] = vg({s[0], s[1], s[2]});
-          auto t = s[9] + mx::array(1.0f);
-          auto c1 = mx::array(1.0f) - mx::power(mx::array(b1), t);
-          auto c2 = mx::array(1.0f) - mx::power(mx::array(b2), t);
-          std::vector<mx::array> out(11, t);
-          for (int i = 0; i < 3; ++i) {
-            auto m = mx::array(b1) * s[3 + i] + mx::array(1.0f - b1) * g[i];
-            auto v = mx::array(b2) * s[6 + i] + mx::array(1.0f - b2) * g[i] * g[i];
-            out[i] = s[i] - mx::array(lr) * (m / c1) / (mx::sqrt(v / c2) + mx::array(eps));
-            out[3 + i] = m;
-            out[6 + i] = v;
-          }
-          out[10] = loss;
-          return out;
-        };
+    // The Adam update: from (3 weights, 3 first moments, 3 second moments, 3 gradients, step
+    // count) to the new (weights, first moments, second moments, step count).
+    Fn adam = [lr, b1, b2, eps](const std::vector<mx::array>& s) {
+      auto t = s[12] + mx::array(1.0f);
+      auto c1 = mx::array(1.0f) - mx::power(mx::array(b1), t);
+      auto c2 = mx::array(1.0f) - mx::power(mx::array(b2), t);
+      std::vector<mx::array> out(10, t);
+      for (int i = 0; i < 3; ++i) {
+        auto& g = s[9 + i];
+        auto m = mx::array(b1) * s[3 + i] + mx::array(1.0f - b1) * g;
+        auto v = mx::array(b2) * s[6 + i] + mx::array(1.0f - b2) * g * g;
+        out[i] = s[i] - mx::array(lr) * (m / c1) / (mx::sqrt(v / c2) + mx::array(eps));
+        out[3 + i] = m;
+        out[6 + i] = v;
+      }
+      return out;
+    };
+    Fn step = [&vg, &adam](const std::vector<mx::array>& s) {
+      auto [loss, g] = vg({s[0], s[1], s[2]});
+      std::vector<mx::array> in(s.begin(), s.begin() + 9);
+      in.insert(in.end(), g.begin(), g.end());
+      in.push_back(s[9]);
+      auto out = adam(in);
+      out.push_back(loss);
+      return out;
+    };
     auto time_step = [&params](const decltype(step)& f) {
       std::vector<mx::array> state(params);
       for (auto& p : params) {
@@ -252,28 +262,11 @@ int main(int argc, char** argv) {
     std::printf("TRAIN_step_ms %.3f\n", time_step(step));
     std::printf("TRAIN_step_compiled_ms %.3f\n", time_step(mx::compile(step)));
     // The step's two parts apart, compiled and not: value_and_grad (matmul-bound) and the Adam
-    // update (elementwise: all of what fusion can shorten). The update's input is the state
-    // plus the gradients.
-    using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
+    // update (elementwise: all of what fusion can shorten).
     Fn grads = [&vg](const std::vector<mx::array>& p) {
       auto [loss, g] = vg(p);
       g.push_back(loss);
       return g;
-    };
-    Fn adam = [lr, b1, b2, eps](const std::vector<mx::array>& s) {
-      auto t = s[12] + mx::array(1.0f);
-      auto c1 = mx::array(1.0f) - mx::power(mx::array(b1), t);
-      auto c2 = mx::array(1.0f) - mx::power(mx::array(b2), t);
-      std::vector<mx::array> out;
-      for (int i = 0; i < 3; ++i) {
-        auto& g = s[9 + i];
-        auto m = mx::array(b1) * s[3 + i] + mx::array(1.0f - b1) * g;
-        auto v = mx::array(b2) * s[6 + i] + mx::array(1.0f - b2) * g * g;
-        out.push_back(s[i] - mx::array(lr) * (m / c1) / (mx::sqrt(v / c2) + mx::array(eps)));
-        out.push_back(m);
-        out.push_back(v);
-      }
-      return out;
     };
     std::vector<mx::array> adam_in(params);
     for (int k = 0; k < 3; ++k) {

@@ -154,32 +154,14 @@ struct CubeV {
   }
 };
 
-// Like MapTile, but the output bypasses the cache (non-temporal stores), which need aligned
-// addresses: the unaligned head and the partial tail are written the usual way.
+// Like MapTile, but the output bypasses the cache (StreamLoop).
 template <typename T, class Op>
 void StreamTile(const void* const* in, void* out, size_t n) {
   const hn::ScalableTag<T> d;
-  constexpr size_t kLanes = hn::MaxLanes(d);
-  constexpr size_t kAlign = kLanes * sizeof(T);
-  auto a = static_cast<const T*>(in[0]);
-  auto b = static_cast<const T*>(in[1]);
-  auto o = static_cast<T*>(out);
-  const auto addr = reinterpret_cast<uintptr_t>(o);
-  size_t head = n;
-  if (addr % sizeof(T) == 0) {
-    head = std::min(n, (kAlign - addr % kAlign) % kAlign / sizeof(T));
-  }
-  const void* head_in[2] = {a, b};
-  MapTile<NativeFormat<T>, 2, Op>(head_in, o, head);
   const Op op;
-  size_t i = head;
-  for (; i + kLanes <= n; i += kLanes) {
-    hn::Stream(op(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, o + i);
-  }
-  const void* tail_in[2] = {a + i, b + i};
-  MapTile<NativeFormat<T>, 2, Op>(tail_in, o + i, n - i);
-  // Streaming stores are weakly ordered: make them visible before the chunk reports completion.
-  hwy::FlushStream();
+  StreamLoop<hn::MaxLanes(d), 2>(in, static_cast<T*>(out), n, [&](const T* const* p) {
+    return op(hn::LoadU(d, p[0]), hn::LoadU(d, p[1]));
+  });
 }
 
 // Like MapTile, with input kScalar one value (its first element) broadcast over the tile.

@@ -406,10 +406,11 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
               return out_base[l.index] + pos * out_item[l.index];
           }
         };
+        // The next tile's elements, within the array.
+        const size_t next_n = std::min(n, total - std::min(total, pos + n));
         for (size_t k = 0; k < num_steps; ++k) {
           for (auto [input, item] : prefetched) {
-            // The next tile's elements, within the array.
-            size_t lines = std::min(n, total - std::min(total, pos + n)) * item / 64;
+            const size_t lines = next_n * item / 64;
             const char* next = static_cast<const char*>(in[input]) + n * item;
             for (size_t l = k * lines / num_steps; l < (k + 1) * lines / num_steps; ++l) {
               __builtin_prefetch(next + l * 64);

@@ -70,6 +70,36 @@ HWY_INLINE void VectorLoop(const void* const* in, void* out, size_t n, const Ste
   }
 }
 
+// Like VectorLoop for a step that computes each output vector (compute(p) with p[k] pointing at
+// input k), but the output bypasses the cache: non-temporal stores, which need aligned
+// addresses, so the unaligned head and the partial tail are written the usual way.
+template <size_t kLanes, size_t kArity, typename T, class Compute>
+HWY_INLINE void StreamLoop(const void* const* in, T* out, size_t n, const Compute& compute) {
+  const hn::ScalableTag<T> d;
+  constexpr size_t kAlign = kLanes * sizeof(T);
+  auto stored = [&](const T* const* p, T* o) { hn::StoreU(compute(p), d, o); };
+  const auto addr = reinterpret_cast<uintptr_t>(out);
+  size_t head = n;
+  if (addr % sizeof(T) == 0) {
+    head = std::min(n, (kAlign - addr % kAlign) % kAlign / sizeof(T));
+  }
+  VectorLoop<kLanes, kArity, T, T>(in, out, head, stored);
+  const T* p[kArity];
+  size_t i = head;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t k = 0; k < kArity; ++k) {
+      p[k] = static_cast<const T*>(in[k]) + i;
+    }
+    hn::Stream(compute(p), d, out + i);
+  }
+  for (size_t k = 0; k < kArity; ++k) {
+    p[k] = static_cast<const T*>(in[k]) + i;
+  }
+  VectorLoop<kLanes, kArity, T, T>(reinterpret_cast<const void* const*>(p), out + i, n - i, stored);
+  // Streaming stores are weakly ordered: make them visible before the chunk reports completion.
+  hwy::FlushStream();
+}
+
 // ---- scaling by powers of two (the last step of the exp-based kernels) ----
 
 // Whether TimesPow2 is AVX-512's vscalefps for these lanes: exact, and rounding to a subnormal or
@@ -196,8 +226,7 @@ HWY_INLINE V Opaque(V v) {
 // 3 (x * prologue[2i]) + prologue[2i + 1]; rounded after each operation. These are the squares
 // and the multiplications and additions by constants that a compiled region folds into the ops
 // that read them (backend/cpu/compiled.cpp), with the same results. A factor of 1 leaves a
-// value unchanged bit for bit. kStream: the output bypasses the cache (aligned non-temporal
-// stores; the unaligned head and the partial tail are written the usual way).
+// value unchanged bit for bit. kStream: the output bypasses the cache (StreamLoop).
 template <size_t kArity, class Op, unsigned kModes, bool kStream>
 void PrologueTile(const void* const* in, void* out, size_t n, const float* prologue) {
   const hn::ScalableTag<float> d;
@@ -229,34 +258,11 @@ void PrologueTile(const void* const* in, void* out, size_t n, const float* prolo
       return op(load(p[0], 0), load(p[1], 1));
     }
   };
-  auto o = static_cast<float*>(out);
-  size_t head = n;
   if constexpr (kStream) {
-    const auto addr = reinterpret_cast<uintptr_t>(o);
-    if (addr % sizeof(float) == 0) {
-      head = std::min(n, (kLanes * sizeof(float) - addr % (kLanes * sizeof(float))) %
-                             (kLanes * sizeof(float)) / sizeof(float));
-    }
-  }
-  auto stored = [&](const float* const* p, float* dst) { hn::StoreU(apply(p), d, dst); };
-  VectorLoop<kLanes, kArity, float, float>(in, out, head, stored);
-  if constexpr (kStream) {
-    const float* src[kArity];
-    size_t i = head;
-    for (; i + kLanes <= n; i += kLanes) {
-      for (size_t k = 0; k < kArity; ++k) {
-        src[k] = static_cast<const float*>(in[k]) + i;
-      }
-      hn::Stream(apply(src), d, o + i);
-    }
-    for (size_t k = 0; k < kArity; ++k) {
-      src[k] = static_cast<const float*>(in[k]) + i;
-    }
-    VectorLoop<kLanes, kArity, float, float>(reinterpret_cast<const void* const*>(src), o + i,
-                                             n - i, stored);
-    // Streaming stores are weakly ordered: make them visible before the chunk reports
-    // completion.
-    hwy::FlushStream();
+    StreamLoop<kLanes, kArity>(in, static_cast<float*>(out), n, apply);
+  } else {
+    VectorLoop<kLanes, kArity, float, float>(
+        in, out, n, [&](const float* const* p, float* o) { hn::StoreU(apply(p), d, o); });
   }
 }
 
