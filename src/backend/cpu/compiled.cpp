@@ -74,6 +74,9 @@ struct Plan {
   // The last step that reads each region input (-1 for none): an output produced at or after it
   // may take over the input's buffer.
   std::vector<int> input_last_use;
+  // Whether a step reads each region input as a whole tile; a one-value input that is only
+  // folded into prologues or read by scalar kernels needs no filled tile.
+  std::vector<bool> tile_read;
 };
 
 // A float32 value that is base * base, or (base * factor) + term reached from `base` by at most
@@ -218,6 +221,7 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
 
   Plan plan;
   plan.input_last_use.assign(last_use.begin(), last_use.begin() + n_in);
+  plan.tile_read.assign(n_in, false);
   std::vector<Loc> loc(n_values);
   for (uint32_t v = 0; v < n_in; ++v) {
     loc[v] = {Loc::input, v};
@@ -230,6 +234,7 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
     auto& step = p.steps[k];
     auto v = static_cast<uint32_t>(n_in + k);
     PlannedStep ps{nullptr, nullptr, {}, {}, step.inputs.size(), {}};
+    int scalar_side = -1;  // the input a scalar kernel reads at its first element only
     unsigned modes = 0;
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       ps.in[i] = loc[read(step.inputs[i])];
@@ -294,6 +299,7 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
         auto u = value[step.inputs[side]];
         if (u < n_in && inputs[u].data_size() == 1) {
           ps.fn = binary_scalar_simd_kernel(op, step.out_dtype, side);
+          scalar_side = ps.fn ? side : -1;
         }
       }
     }
@@ -304,6 +310,11 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
       std::ostringstream msg;
       msg << "[Compiled] No CPU kernel for step " << k << " at type " << step.in_dtype << ".";
       throw std::runtime_error(msg.str());
+    }
+    for (size_t i = 0; i < ps.num_in; ++i) {
+      if (ps.in[i].kind == Loc::input && static_cast<int>(i) != scalar_side) {
+        plan.tile_read[ps.in[i].index] = true;
+      }
     }
     plan.steps.push_back(ps);
   }
@@ -385,6 +396,10 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
   const size_t num_steps = plan.steps.size();
   const size_t total = outputs[0].size();
 
+  std::vector<bool> first_only(inputs.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    first_only[k] = !plan.tile_read[k];
+  }
   std::vector<char*> out_base;
   std::vector<size_t> out_item;
   for (auto& out : outputs) {
@@ -428,7 +443,7 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
           }
         }
       },
-      cpu::kFusedTile);
+      cpu::kFusedTile, first_only);
 }
 
 }  // namespace mlx::core

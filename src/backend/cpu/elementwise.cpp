@@ -14,7 +14,9 @@ namespace mlx::core::cpu {
 
 namespace {
 
-enum class Access { flat, scalar, strided };
+// How for_each_tile feeds an input: in place, through a tile filled with its one value, by
+// gathering, or as its one-element buffer (a body that reads only the first element).
+enum class Access { flat, scalar, strided, first };
 
 Access access_of(const array& in) {
   if (in.data_size() == 1) {
@@ -91,10 +93,31 @@ class StridedCursor {
 
 bool large_transposed(const array& in) { return in.size() >= kTileSize && is_transposed(in); }
 
+template <typename U>
+void fill_typed(void* dst, const void* value, size_t n) {
+  U v;
+  std::memcpy(&v, value, sizeof(U));
+  std::fill_n(static_cast<U*>(dst), n, v);
+}
+
+// Typed stores, so that the compiler vectorises the fill (a scalar input's tile is filled once
+// per chunk, for every scalar of a fused region).
 void fill_tile(void* dst, const void* value, size_t itemsize, size_t n) {
-  auto* d = static_cast<char*>(dst);
-  for (size_t i = 0; i < n; ++i) {
-    std::memcpy(d + i * itemsize, value, itemsize);
+  switch (itemsize) {
+    case 1:
+      return fill_typed<uint8_t>(dst, value, n);
+    case 2:
+      return fill_typed<uint16_t>(dst, value, n);
+    case 4:
+      return fill_typed<uint32_t>(dst, value, n);
+    case 8:
+      return fill_typed<uint64_t>(dst, value, n);
+    default: {
+      auto* d = static_cast<char*>(dst);
+      for (size_t i = 0; i < n; ++i) {
+        std::memcpy(d + i * itemsize, value, itemsize);
+      }
+    }
   }
 }
 
@@ -124,6 +147,7 @@ bool run_small(const std::vector<array>& inputs, array& out, const TileBody& bod
         ptrs[k] = scratch[k];
         break;
       case Access::strided:
+      case Access::first:  // access_of never says so
         return false;
     }
   }
@@ -134,7 +158,7 @@ bool run_small(const std::vector<array>& inputs, array& out, const TileBody& bod
 }  // namespace
 
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
-                   size_t max_tile) {
+                   size_t max_tile, const std::vector<bool>& first_only) {
   size_t total = out.size();
   if (total == 0 || run_small(inputs, out, body, max_tile)) {
     return;
@@ -146,6 +170,9 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
   bool any_scalar = false;
   for (size_t k = 0; k < n_in; ++k) {
     access[k] = access_of(inputs[k]);
+    if (access[k] == Access::scalar && k < first_only.size() && first_only[k]) {
+      access[k] = Access::first;
+    }
     any_strided |= access[k] == Access::strided;
     any_scalar |= access[k] == Access::scalar;
     strides.push_back(inputs[k].strides());
@@ -175,7 +202,10 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
     }
     for (size_t k = 0; k < n_in; ++k) {
       auto& in = inputs[k];
-      if (access[k] != Access::flat) {
+      if (access[k] == Access::first) {
+        ptrs[k] = in.data<void>();
+      }
+      if (access[k] == Access::scalar || access[k] == Access::strided) {
         bufs[k] = tiles + k * n_tile;
       }
       if (access[k] == Access::scalar) {

@@ -35,10 +35,12 @@ inline constexpr size_t kTileSize = 2048;
 // out's shape (any strides, broadcasts included; scalars have data_size() == 1). Each input tile
 // is contiguous and holds n elements of that input's dtype; out_tile points into out's buffer.
 // n never exceeds max_tile (contiguous inputs are passed straight through in chunks up to that
-// size). `out` must already have row-contiguous data.
+// size). `out` must already have row-contiguous data. Scalar inputs flagged in `first_only` (the
+// body reads only their first element) are passed as their own one-element buffer instead of a
+// filled tile.
 using TileBody = std::function<void(const void* const* in, void* out, size_t n)>;
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
-                   size_t max_tile = kTileSize);
+                   size_t max_tile = kTileSize, const std::vector<bool>& first_only = {});
 
 // Allocates out (reusing a donatable input's buffer when it can) and runs fn over the inputs.
 void run_elementwise(TileFn fn, const std::vector<array>& inputs, array& out);
