@@ -229,6 +229,9 @@ void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody&
       }
       body(ptrs.data(), out_base + pos * out_item, n);
     }
+    // Tile kernels may write with non-temporal stores, which are weakly ordered: make them
+    // visible before the chunk reports completion.
+    stream_fence();
   });
 }
 

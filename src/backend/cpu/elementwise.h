@@ -35,7 +35,9 @@ inline constexpr size_t kTileSize = 2048;
 // out's shape (any strides, broadcasts included; scalars have data_size() == 1). Each input tile
 // is contiguous and holds n elements of that input's dtype; out_tile points into out's buffer.
 // n never exceeds max_tile (contiguous inputs are passed straight through in chunks up to that
-// size). `out` must already have row-contiguous data. Scalar inputs flagged in `first_only` (the
+// size). `out` must already have row-contiguous data. Tile kernels may write `out` with
+// non-temporal stores and leave the fence to this driver: one per chunk, after its last tile.
+// Scalar inputs flagged in `first_only` (the
 // body reads only their first element) are passed as their own one-element buffer instead of a
 // filled tile.
 using TileBody = std::function<void(const void* const* in, void* out, size_t n)>;

@@ -96,8 +96,8 @@ HWY_INLINE void StreamLoop(const void* const* in, T* out, size_t n, const Comput
     p[k] = static_cast<const T*>(in[k]) + i;
   }
   VectorLoop<kLanes, kArity, T, T>(reinterpret_cast<const void* const*>(p), out + i, n - i, stored);
-  // Streaming stores are weakly ordered: make them visible before the chunk reports completion.
-  hwy::FlushStream();
+  // Streaming stores are weakly ordered: for_each_tile fences once per chunk, after its last tile
+  // (a fence per tile stalls each tile until its stores have drained).
 }
 
 // ---- scaling by powers of two (the last step of the exp-based kernels) ----
