@@ -421,14 +421,16 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
               return out_base[l.index] + pos * out_item[l.index];
           }
         };
-        // The next tile's elements, within the array.
+        // The next tile's elements (within the array), prefetched in equal shares of elements
+        // across the steps.
         const size_t next_n = std::min(n, total - std::min(total, pos + n));
+        const size_t share = (next_n + num_steps - 1) / num_steps;
         for (size_t k = 0; k < num_steps; ++k) {
+          const size_t first = std::min(next_n, k * share), last = std::min(next_n, first + share);
           for (auto [input, item] : prefetched) {
-            const size_t lines = next_n * item / 64;
             const char* next = static_cast<const char*>(in[input]) + n * item;
-            for (size_t l = k * lines / num_steps; l < (k + 1) * lines / num_steps; ++l) {
-              __builtin_prefetch(next + l * 64);
+            for (size_t b = first * item; b < last * item; b += 64) {
+              __builtin_prefetch(next + b);
             }
           }
           auto& s = plan.steps[k];
