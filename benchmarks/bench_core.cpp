@@ -209,8 +209,12 @@ int main(int argc, char** argv) {
   std::printf("MLP_forward_ms %.3f\n", fwd);
   std::printf("MLP_value_and_grad_ms %.3f\n", both);
   // [train spot] A training step (MLP 784-512-512-10 forward, value_and_grad, Adam written with
-  // ops), compiled and not (issue 7). The state is (3 weights, 3 first moments, 3 second
-  // moments, step count); the step returns the new state and the loss.
+  // ops), compiled and not (issue 7), at batch 256 and 64. The model is the MLP above without
+  // its shifts and with weights scaled as nn::Linear initialises them (uniform in
+  // +-1/sqrt(fan_in), here a ramp), so that every value stays finite over the steps (with the
+  // MLP above the first step's exp overflows and the steps after it ran on infinities and NaN).
+  // The state is (3 weights, 3 first moments, 3 second moments, step count); the step returns
+  // the new state and the loss.
   {
     using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
     const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
@@ -231,51 +235,12 @@ int main(int argc, char** argv) {
       }
       return out;
     };
-    Fn step = [&vg, &adam](const std::vector<mx::array>& s) {
-      auto [loss, g] = vg({s[0], s[1], s[2]});
-      std::vector<mx::array> in(s.begin(), s.begin() + 9);
-      in.insert(in.end(), g.begin(), g.end());
-      in.push_back(s[9]);
-      auto out = adam(in);
-      out.push_back(loss);
-      return out;
+    auto init = [](int fan_in, int fan_out) {
+      auto w = (ramp({fan_in, fan_out}) - mx::array(0.5f)) * mx::array(2.0f / std::sqrt(fan_in));
+      mx::eval(w);
+      return w;
     };
-    auto time_step = [&params](const decltype(step)& f) {
-      std::vector<mx::array> state(params);
-      for (auto& p : params) {
-        state.push_back(mx::zeros_like(p));
-      }
-      for (auto& p : params) {
-        state.push_back(mx::zeros_like(p));
-      }
-      state.push_back(mx::array(0.0f));
-      mx::eval(state);
-      return median_ms(
-          [&] {
-            auto out = f(state);
-            mx::eval(out);
-            state.assign(out.begin(), out.begin() + 10);
-            return out[10];
-          },
-          20);
-    };
-    std::printf("TRAIN_step_ms %.3f\n", time_step(step));
-    std::printf("TRAIN_step_compiled_ms %.3f\n", time_step(mx::compile(step)));
-    // The step's two parts apart, compiled and not: value_and_grad (matmul-bound) and the Adam
-    // update (elementwise: all of what fusion can shorten).
-    Fn grads = [&vg](const std::vector<mx::array>& p) {
-      auto [loss, g] = vg(p);
-      g.push_back(loss);
-      return g;
-    };
-    std::vector<mx::array> adam_in(params);
-    for (int k = 0; k < 3; ++k) {
-      for (auto& p : params) {
-        adam_in.push_back(p * mx::array(0.5f));
-      }
-    }
-    adam_in.push_back(mx::array(1.0f));
-    mx::eval(adam_in);
+    const std::vector<mx::array> weights{init(784, 512), init(512, 512), init(512, 10)};
     auto time_fn = [](const Fn& f, const std::vector<mx::array>& in) {
       return median_ms(
           [&] {
@@ -285,10 +250,66 @@ int main(int argc, char** argv) {
           },
           20);
     };
-    std::printf("TRAIN_grads_ms %.3f\n", time_fn(grads, params));
-    std::printf("TRAIN_grads_compiled_ms %.3f\n", time_fn(mx::compile(grads), params));
-    std::printf("TRAIN_adam_ms %.3f\n", time_fn(adam, adam_in));
-    std::printf("TRAIN_adam_compiled_ms %.3f\n", time_fn(mx::compile(adam), adam_in));
+    for (int batch : {256, 64}) {
+      auto xb = ramp({batch, 784});
+      auto train_forward = [xb](const std::vector<mx::array>& p) {
+        auto h = mx::log1p(mx::exp(mx::matmul(xb, p[0])));
+        h = mx::log1p(mx::exp(mx::matmul(h, p[1])));
+        auto y = mx::matmul(h, p[2]);
+        return mx::mean(y * y);
+      };
+      auto train_vg = mx::value_and_grad(train_forward, {0, 1, 2});
+      Fn step = [&train_vg, &adam](const std::vector<mx::array>& s) {
+        auto [loss, g] = train_vg({s[0], s[1], s[2]});
+        std::vector<mx::array> in(s.begin(), s.begin() + 9);
+        in.insert(in.end(), g.begin(), g.end());
+        in.push_back(s[9]);
+        auto out = adam(in);
+        out.push_back(loss);
+        return out;
+      };
+      auto time_step = [&weights](const Fn& f) {
+        std::vector<mx::array> state(weights);
+        for (int k = 0; k < 6; ++k) {
+          state.push_back(mx::zeros_like(weights[k % 3]));
+        }
+        state.push_back(mx::array(0.0f));
+        mx::eval(state);
+        return median_ms(
+            [&] {
+              auto out = f(state);
+              mx::eval(out);
+              state.assign(out.begin(), out.begin() + 10);
+              return out[10];
+            },
+            20);
+      };
+      const std::string tag = batch == 256 ? "TRAIN_" : "TRAIN_b64_";
+      std::printf("%sstep_ms %.3f\n", tag.c_str(), time_step(step));
+      std::printf("%sstep_compiled_ms %.3f\n", tag.c_str(), time_step(mx::compile(step)));
+      if (batch != 256) {
+        continue;
+      }
+      // The step's two parts apart, compiled and not: value_and_grad (matmul-bound) and the
+      // Adam update (elementwise: all of what fusion can shorten).
+      Fn grads = [&train_vg](const std::vector<mx::array>& p) {
+        auto [loss, g] = train_vg(p);
+        g.push_back(loss);
+        return g;
+      };
+      std::vector<mx::array> adam_in(weights);
+      for (int k = 0; k < 3; ++k) {  // first moments, second moments (not negative), gradients
+        for (auto& w : weights) {
+          adam_in.push_back(k == 1 ? w * w : w * mx::array(0.5f));
+        }
+      }
+      adam_in.push_back(mx::array(1.0f));
+      mx::eval(adam_in);
+      std::printf("TRAIN_grads_ms %.3f\n", time_fn(grads, weights));
+      std::printf("TRAIN_grads_compiled_ms %.3f\n", time_fn(mx::compile(grads), weights));
+      std::printf("TRAIN_adam_ms %.3f\n", time_fn(adam, adam_in));
+      std::printf("TRAIN_adam_compiled_ms %.3f\n", time_fn(mx::compile(adam), adam_in));
+    }
   }
 
   // W8: a training step of an MLP 784-512-512-10 (nn::Linear, ReLU), batch 256, cross-entropy,
