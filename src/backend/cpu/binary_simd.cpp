@@ -249,25 +249,33 @@ TileFn StreamKernel(Dtype dtype) {
   }
 }
 
+// make.template operator()<Functor>() with the functor of op for the six arithmetic ops that
+// have streaming, scalar-operand and prologue kernels (add, subtract, multiply, divide, maximum,
+// minimum), else nullptr.
+template <class Make>
+auto WithArithmetic(BinaryOp op, const Make& make) -> decltype(make.template operator()<AddV>()) {
+  switch (op) {
+    case BinaryOp::Add:
+      return make.template operator()<AddV>();
+    case BinaryOp::Subtract:
+      return make.template operator()<SubV>();
+    case BinaryOp::Multiply:
+      return make.template operator()<MulV>();
+    case BinaryOp::Divide:
+      return make.template operator()<DivV>();
+    case BinaryOp::Maximum:
+      return make.template operator()<MaxV>();
+    case BinaryOp::Minimum:
+      return make.template operator()<MinV>();
+    default:
+      return nullptr;
+  }
+}
+
 TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
 #if MLX_SIMD_NATIVE
   if (streaming) {
-    switch (op) {
-      case BinaryOp::Add:
-        return StreamKernel<AddV>(dtype);
-      case BinaryOp::Subtract:
-        return StreamKernel<SubV>(dtype);
-      case BinaryOp::Multiply:
-        return StreamKernel<MulV>(dtype);
-      case BinaryOp::Divide:
-        return StreamKernel<DivV>(dtype);
-      case BinaryOp::Maximum:
-        return StreamKernel<MaxV>(dtype);
-      case BinaryOp::Minimum:
-        return StreamKernel<MinV>(dtype);
-      default:
-        return nullptr;
-    }
+    return WithArithmetic(op, [dtype]<class Op>() { return StreamKernel<Op>(dtype); });
   }
   switch (op) {
     case BinaryOp::Add:
@@ -318,22 +326,8 @@ TileFn BinarySimdKernel(BinaryOp op, Dtype dtype, bool streaming) {
 
 TileFn BinaryScalarSimdKernel(BinaryOp op, Dtype dtype, int scalar_side) {
 #if MLX_SIMD_NATIVE
-  switch (op) {
-    case BinaryOp::Add:
-      return ScalarKernel<AddV>(dtype, scalar_side);
-    case BinaryOp::Subtract:
-      return ScalarKernel<SubV>(dtype, scalar_side);
-    case BinaryOp::Multiply:
-      return ScalarKernel<MulV>(dtype, scalar_side);
-    case BinaryOp::Divide:
-      return ScalarKernel<DivV>(dtype, scalar_side);
-    case BinaryOp::Maximum:
-      return ScalarKernel<MaxV>(dtype, scalar_side);
-    case BinaryOp::Minimum:
-      return ScalarKernel<MinV>(dtype, scalar_side);
-    default:
-      return nullptr;
-  }
+  return WithArithmetic(
+      op, [dtype, scalar_side]<class Op>() { return ScalarKernel<Op>(dtype, scalar_side); });
 #endif
   return nullptr;
 }
@@ -384,22 +378,8 @@ PrologueFn PrologueKernel(unsigned modes, bool streaming) {
 
 PrologueFn BinaryPrologueKernel(BinaryOp op, unsigned modes, bool streaming) {
 #if MLX_SIMD_NATIVE && MLX_SIMD_OPAQUE
-  switch (op) {
-    case BinaryOp::Add:
-      return PrologueKernel<AddV>(modes, streaming);
-    case BinaryOp::Subtract:
-      return PrologueKernel<SubV>(modes, streaming);
-    case BinaryOp::Multiply:
-      return PrologueKernel<MulV>(modes, streaming);
-    case BinaryOp::Divide:
-      return PrologueKernel<DivV>(modes, streaming);
-    case BinaryOp::Maximum:
-      return PrologueKernel<MaxV>(modes, streaming);
-    case BinaryOp::Minimum:
-      return PrologueKernel<MinV>(modes, streaming);
-    default:
-      return nullptr;
-  }
+  return WithArithmetic(
+      op, [modes, streaming]<class Op>() { return PrologueKernel<Op>(modes, streaming); });
 #endif
   return nullptr;
 }
