@@ -74,9 +74,9 @@ struct Plan {
   // The last step that reads each region input (-1 for none): an output produced at or after it
   // may take over the input's buffer.
   std::vector<int> input_last_use;
-  // Whether a step reads each region input as a whole tile; a one-value input that is only
-  // folded into prologues or read by scalar kernels needs no filled tile.
-  std::vector<bool> tile_read;
+  // The region inputs no step reads as a whole tile (for_each_tile's first_only): a one-value
+  // input that is only folded into prologues or read by scalar kernels needs no filled tile.
+  std::vector<bool> first_only;
 };
 
 // A float32 value that is base * base, or (base * factor) + term reached from `base` by at most
@@ -94,7 +94,7 @@ struct Fold {
   unsigned mode() const { return !folded ? 0 : square ? 2 : has_term ? 3 : 1; }
 };
 
-// Whether input i of a step may be read through a prologue.
+// Whether a step's inputs may be read through a prologue.
 bool takes_prologue(const FusedStep& step) {
   if (step.in_dtype != float32 || step.out_dtype != float32) {
     return false;
@@ -221,7 +221,7 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
 
   Plan plan;
   plan.input_last_use.assign(last_use.begin(), last_use.begin() + n_in);
-  plan.tile_read.assign(n_in, false);
+  plan.first_only.assign(n_in, true);
   std::vector<Loc> loc(n_values);
   for (uint32_t v = 0; v < n_in; ++v) {
     loc[v] = {Loc::input, v};
@@ -313,7 +313,7 @@ Plan make_plan(const FusedProgram& p, const std::vector<array>& inputs,
     }
     for (size_t i = 0; i < ps.num_in; ++i) {
       if (ps.in[i].kind == Loc::input && static_cast<int>(i) != scalar_side) {
-        plan.tile_read[ps.in[i].index] = true;
+        plan.first_only[ps.in[i].index] = false;
       }
     }
     plan.steps.push_back(ps);
@@ -396,10 +396,6 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
   const size_t num_steps = plan.steps.size();
   const size_t total = outputs[0].size();
 
-  std::vector<bool> first_only(inputs.size());
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    first_only[k] = !plan.tile_read[k];
-  }
   std::vector<char*> out_base;
   std::vector<size_t> out_item;
   for (auto& out : outputs) {
@@ -445,7 +441,7 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
           }
         }
       },
-      cpu::kFusedTile, first_only);
+      cpu::kFusedTile, plan.first_only);
 }
 
 }  // namespace mlx::core

@@ -37,9 +37,8 @@ inline constexpr size_t kTileSize = 2048;
 // n never exceeds max_tile (contiguous inputs are passed straight through in chunks up to that
 // size). `out` must already have row-contiguous data. Tile kernels may write `out` with
 // non-temporal stores and leave the fence to this driver: one per chunk, after its last tile.
-// Scalar inputs flagged in `first_only` (the
-// body reads only their first element) are passed as their own one-element buffer instead of a
-// filled tile.
+// Scalar inputs flagged in `first_only` (the body reads only their first element) are passed as
+// their own one-element buffer instead of a filled tile.
 using TileBody = std::function<void(const void* const* in, void* out, size_t n)>;
 void for_each_tile(const std::vector<array>& inputs, array& out, const TileBody& body,
                    size_t max_tile = kTileSize, const std::vector<bool>& first_only = {});
