@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <cstring>
 
-#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 // Emulated targets (EMU128, SCALAR) gain nothing over the scalar kernels, and Highway 1.0.3's
