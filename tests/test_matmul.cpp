@@ -470,3 +470,89 @@ TEST(Matmul, ConcurrentStreams) {
     expect_close<float>(outs[i + 1], want3, 1e-5);
   }
 }
+
+namespace {
+
+// The bfloat16 result matmul must give for an exactly computed product: test_values' products
+// are multiples of 2^-14 and these sums stay under 2^10, so a float32 sum is exact in any order
+// and only the final rounding to bfloat16 (nearest even) remains.
+std::vector<bfloat16_t> rounded_bf16(const std::vector<double>& exact) {
+  std::vector<bfloat16_t> out;
+  for (double v : exact) {
+    out.push_back(bfloat16_t(static_cast<float>(v)));
+  }
+  return out;
+}
+
+}  // namespace
+
+// bfloat16 products large enough for the CPU's bfloat16 dot products where it has them
+// (cpu::bf16_gemm, else widened to float32 for sgemm): odd k (the last pair padded), rows not a
+// multiple of the 8-row panel and past a 128-row tile, columns not a multiple of the 32-column
+// strip and past a 256-column tile, k past one 256-value block, transposed and strided
+// operands, batches, and addmm's beta (and an alpha of 2, which keeps the widened path).
+TEST(Matmul, Bfloat16Products) {
+  struct Case {
+    int m, k, n;
+  };
+  for (auto [m, k, n] : {Case{9, 257, 70}, Case{130, 64, 33}, Case{20, 300, 300}, Case{2, 8, 4096},
+                         Case{64, 1, 600}}) {
+    SCOPED_TRACE("m " + std::to_string(m) + " k " + std::to_string(k) + " n " + std::to_string(n));
+    auto av = test_values(static_cast<size_t>(m * k), 11);
+    auto bv = test_values(static_cast<size_t>(k * n), 12);
+    auto want = rounded_bf16(naive(av, bv, 1, m, k, n));
+    std::vector<float> atv(av.size()), btv(bv.size());
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < k; ++j) {
+        atv[j * m + i] = av[i * k + j];
+      }
+    }
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < n; ++j) {
+        btv[j * k + i] = bv[i * n + j];
+      }
+    }
+    auto a = astype(array(av.begin(), {m, k}), bfloat16);
+    auto b = astype(array(bv.begin(), {k, n}), bfloat16);
+    auto at = transposed_view(astype(array(atv.begin(), {k, m}), bfloat16));
+    auto bt = transposed_view(astype(array(btv.begin(), {n, k}), bfloat16));
+    expect_array<bfloat16_t>(matmul(a, b), {m, n}, bfloat16, want);
+    expect_array<bfloat16_t>(matmul(at, b), {m, n}, bfloat16, want);
+    expect_array<bfloat16_t>(matmul(a, bt), {m, n}, bfloat16, want);
+    expect_array<bfloat16_t>(matmul(at, bt), {m, n}, bfloat16, want);
+
+    // a's values at every other column of an (m, 2k) matrix.
+    std::vector<float> wide(static_cast<size_t>(2 * m * k), 7.0f);
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < k; ++j) {
+        wide[static_cast<size_t>(i * 2 * k + 2 * j)] = av[i * k + j];
+      }
+    }
+    auto a_strided =
+        strided_view(astype(array(wide.begin(), {m, 2 * k}), bfloat16), {m, k}, {2 * k, 2});
+    expect_array<bfloat16_t>(matmul(a_strided, b), {m, n}, bfloat16, want);
+
+    // addmm: 1 (a @ b) + 0.5 c and 2 (a @ b) + 0.5 c, with c = test values.
+    auto cv = test_values(static_cast<size_t>(m * n), 13);
+    auto exact = naive(av, bv, 1, m, k, n);
+    std::vector<double> want1(exact.size()), want2(exact.size());
+    for (size_t i = 0; i < exact.size(); ++i) {
+      want1[i] = exact[i] + 0.5 * cv[i];
+      want2[i] = 2 * exact[i] + 0.5 * cv[i];
+    }
+    auto c = astype(array(cv.begin(), {m, n}), bfloat16);
+    expect_array<bfloat16_t>(addmm(c, a, b, 1.0f, 0.5f), {m, n}, bfloat16, rounded_bf16(want1));
+    expect_array<bfloat16_t>(addmm(c, a, b, 2.0f, 0.5f), {m, n}, bfloat16, rounded_bf16(want2));
+  }
+
+  // A batch of 3 against one b (folded into one product) and against 3 b's.
+  const int m = 40, k = 33, n = 48;
+  auto av = test_values(static_cast<size_t>(3 * m * k), 14);
+  auto bv = test_values(static_cast<size_t>(3 * k * n), 15);
+  std::vector<float> b0(bv.begin(), bv.begin() + k * n);
+  auto a = astype(array(av.begin(), {3, m, k}), bfloat16);
+  expect_array<bfloat16_t>(matmul(a, astype(array(b0.begin(), {k, n}), bfloat16)), {3, m, n},
+                           bfloat16, rounded_bf16(naive(av, b0, 3, m, k, n)));
+  expect_array<bfloat16_t>(matmul(a, astype(array(bv.begin(), {3, k, n}), bfloat16)), {3, m, n},
+                           bfloat16, rounded_bf16(naive(av, bv, 3, m, k, n)));
+}

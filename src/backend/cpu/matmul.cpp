@@ -21,8 +21,10 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "backend/cpu/bf16_gemm.h"
 #include "backend/cpu/blas.h"
 #include "backend/cpu/copy.h"
+#include "backend/cpu/scratch.h"
 #include "backend/cpu/strided.h"
 #include "backend/cpu/thread_pool.h"
 #include "mlx/backend/common/utils.h"
@@ -116,36 +118,7 @@ bool as_blas(const T* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, O
   return false;
 }
 
-// Growable scratch memory from the MLX allocator (its cache makes repeated products cheap).
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() {
-    if (bytes_ > 0) {
-      allocator::free(buf_);
-    }
-  }
-
-  template <typename T>
-  T* get(size_t n) {
-    size_t bytes = n * sizeof(T);
-    if (bytes > bytes_) {
-      if (bytes_ > 0) {
-        allocator::free(buf_);
-        bytes_ = 0;
-      }
-      buf_ = allocator::malloc(bytes);
-      bytes_ = bytes;
-    }
-    return static_cast<T*>(buf_.raw_ptr());
-  }
-
- private:
-  allocator::Buffer buf_{nullptr};
-  size_t bytes_{0};
-};
+using Scratch = cpu::ScratchBuffer;
 
 // Runs fn(begin, end) over [0, rows), on the pool when `parallel`, sized so that a chunk moves
 // about as many elements as an elementwise chunk.
@@ -371,6 +344,17 @@ Problem make_problem(const array& a, const array& b, const array& out) {
   return p;
 }
 
+// Whether a bfloat16 product runs on the CPU's bfloat16 dot products (cpu::bf16_gemm) instead
+// of widening to float32 for sgemm: matrix-matrix products (one row or one column stays a
+// widened gemv) of at least kBf16DotWork multiply-adds, with alpha 1 (addmm's other alphas are
+// rare; they keep the widened path, which applies alpha inside sgemm).
+constexpr int64_t kBf16DotWork = int64_t(1) << 15;
+
+bool use_bf16_dot(const Layout& p, float alpha) {
+  return alpha == 1.0f && p.m > 1 && p.n > 1 && p.m * p.n * p.k >= kBf16DotWork &&
+         cpu::has_bf16_dot();
+}
+
 // One product: c (row-major M x N) = alpha a @ b + beta c (c is not read when beta is 0).
 template <typename T>
 void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc<T> beta,
@@ -385,6 +369,29 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
       }
     });
     return;
+  }
+  if constexpr (std::is_same_v<T, bfloat16_t>) {
+    if (use_bf16_dot(p, alpha)) {
+      float* acc = scratch[2].get<float>(mn);
+      if (beta != 0.0f) {
+        auto widen = cpu::convert_kernel(bfloat16, float32);
+        for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
+          convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
+          if (beta != 1.0f) {
+            for (size_t i = rb * p.n; i < re * p.n; ++i) {
+              acc[i] *= beta;
+            }
+          }
+        });
+      }
+      cpu::bf16_gemm(a, p.a_rs, p.a_cs, b, p.b_rs, p.b_cs, p.m, p.n, p.k, acc, p.n, beta != 0.0f,
+                     parallel);
+      auto narrow = cpu::convert_kernel(float32, bfloat16);
+      for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
+        convert_contiguous(narrow, acc + rb * p.n, c + rb * p.n, (re - rb) * p.n);
+      });
+      return;
+    }
   }
   auto oa = operand(a, p.m, p.k, p.a_rs, p.a_cs, scratch[0], parallel);
   auto ob = operand(b, p.k, p.n, p.b_rs, p.b_cs, scratch[1], parallel);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend/cpu/lines.h"
+#include "backend/cpu/scratch.h"
 #include "backend/cpu/thread_pool.h"
 #include "core/dtype_utils.h"
 #include "mlx/backend/common/utils.h"
@@ -299,31 +300,7 @@ template <typename T>
 constexpr bool radix_type_v =
     std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>;
 
-// Uninitialised scratch memory from the buffer cache, so that repeated sorts of long lines
-// reuse it without zeroing it or faulting its pages in again.
-class ScratchBuffer {
- public:
-  ScratchBuffer() = default;
-  ScratchBuffer(const ScratchBuffer&) = delete;
-  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
-  ~ScratchBuffer() {
-    if (bytes_) allocator::free(buf_);
-  }
-  template <typename U>
-  U* get(size_t n) {
-    size_t bytes = std::max<size_t>(n * sizeof(U), 1);
-    if (bytes > bytes_) {
-      if (bytes_) allocator::free(buf_);
-      buf_ = allocator::malloc(bytes);
-      bytes_ = bytes;
-    }
-    return static_cast<U*>(buf_.raw_ptr());
-  }
-
- private:
-  allocator::Buffer buf_{nullptr};
-  size_t bytes_ = 0;
-};
+using cpu::ScratchBuffer;
 
 // Per-thread scratch.
 struct Scratch {
