@@ -193,6 +193,39 @@ TEST(UnaryMath, SimdLanesOutsideTheValidRangeFallBackOneByOne) {
   }
 }
 
+// The float32 exp and sigmoid run their own exp (ExpF32) on vectors within +-86 and Highway's
+// elsewhere: within 2 ulps (sigmoid 3) of the double result over a dense grid that crosses the
+// switch, reaches exp's subnormal results (below -87.3) and its overflow (past 88.72).
+TEST(UnaryMath, Float32ExpUlpsAcrossItsRanges) {
+  std::vector<float> v;
+  for (int i = 0; i <= 200000; ++i) {
+    v.push_back(-104.0f + 193.0f * static_cast<float>(i) / 200000.0f);
+  }
+  for (float x : {86.0f, -86.0f, 85.99999f, 86.00001f, -87.33655f, 88.72283f, 88.72284f}) {
+    v.push_back(x);
+  }
+  auto ulps = [](float got, double want) {
+    const auto w = static_cast<float>(want);
+    if (std::isinf(w)) {
+      return got == w ? 0.0 : 1e9;
+    }
+    // An ulp at the result's magnitude; for subnormals, the smallest subnormal.
+    const double ulp =
+        std::nextafter(std::abs(w), std::numeric_limits<float>::infinity()) - std::abs(w);
+    return std::abs(static_cast<double>(got) - want) / ulp;
+  };
+  auto x = array(v.begin(), {static_cast<int>(v.size())});
+  auto e = values<float>(exp(x));
+  auto s = values<float>(sigmoid(x));
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double xd = v[i];
+    ASSERT_LE(ulps(e[i], std::exp(xd)), 2.0) << "exp at " << v[i];
+    if (xd > -87.0) {  // (sigmoid's subnormal results take 1 / (1 + e^-x): 3-4 ulps of 2^-149)
+      ASSERT_LE(ulps(s[i], 1.0 / (1.0 + std::exp(-xd))), 3.0) << "sigmoid at " << v[i];
+    }
+  }
+}
+
 TEST(UnaryMath, IntegersAndBoolsComputeInFloat32) {
   auto i = array({1, 4, 9}, int32);
   expect_array<float>(sqrt(i), {3}, float32, {1, 2, 3});

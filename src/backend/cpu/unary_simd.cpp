@@ -69,12 +69,31 @@ HWY_INLINE hn::Vec<D> ExpLimit(D d) {
   return hn::Set(d, sizeof(hn::TFromD<D>) == 4 ? 87.0 : 708.0);
 }
 
+// e^y in float32 lanes for |y| <= kExpF32Limit: y = n ln2 + r, |r| <= ln2 / 2 (ln2 in two
+// parts), a degree-6 polynomial for e^r and a scaling by 2^n (TimesPow2, which needs a normal
+// result without vscalefps: hence the limit). The coefficients are least-squares fits of the
+// relative error. Half the instructions of Highway's Exp, which also covers the arguments whose
+// result is subnormal or infinite.
+constexpr float kExpF32Limit = 86.0f;
+
+template <class D>
+HWY_INLINE hn::Vec<D> ExpF32(D d, hn::Vec<D> y) {
+  const auto n = hn::Round(hn::Mul(y, hn::Set(d, 1.44269504f)));
+  auto r = hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), y);
+  r = hn::NegMulAdd(n, hn::Set(d, 1.428606765330187e-6f), r);
+  auto q = hn::Set(d, 1.3829420786350965e-3f);
+  for (float c : {8.374771103262901e-3f, 4.16683591902256e-2f, 1.666642129421234e-1f,
+                  4.9999991059303284e-1f, 1.0f, 1.0f}) {
+    q = hn::MulAdd(q, r, hn::Set(d, c));
+  }
+  return TimesPow2(d, q, n);
+}
+
 // tanh in float32 lanes, within 1.3 ulp (GELU's tanh form runs it on every element, so it is
 // worth a cheaper form than Highway's expm1-based one). Below 0.625 an odd polynomial
 // x + x^3 P(x^2); above, 1 - 2 / (e^{2|x|} + 1), which cannot cancel there, with e^y for y in
-// [1.25, 18.2] by y = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial and a scaling by 2^n
-// (TimesPow2). Past 9.1 the result rounds to 1. The coefficients are least-squares fits of
-// the relative error, checked against double tanh on a 2-million-point grid of [-12, 12].
+// [1.25, 18.2] by ExpF32. Past 9.1 the result rounds to 1. The coefficients are least-squares
+// fits of the relative error, checked against double tanh on a 2-million-point grid of [-12, 12].
 template <class D>
 HWY_INLINE hn::Vec<D> TanhF32(D d, hn::Vec<D> x) {
   const auto a = hn::Min(hn::Abs(x), hn::Set(d, 9.1f));
@@ -93,16 +112,7 @@ HWY_INLINE hn::Vec<D> TanhF32(D d, hn::Vec<D> x) {
   if (hn::AllTrue(d, is_small)) {
     return hn::CopySignToAbs(small(), x);
   }
-  const auto y = hn::Add(a, a);
-  const auto n = hn::Round(hn::Mul(y, hn::Set(d, 1.44269504f)));
-  auto r = hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), y);
-  r = hn::NegMulAdd(n, hn::Set(d, 1.428606765330187e-6f), r);
-  auto q = hn::Set(d, 1.3829420786350965e-3f);
-  for (float c : {8.374771103262901e-3f, 4.16683591902256e-2f, 1.666642129421234e-1f,
-                  4.9999991059303284e-1f, 1.0f, 1.0f}) {
-    q = hn::MulAdd(q, r, hn::Set(d, c));
-  }
-  const auto e = TimesPow2(d, q, n);
+  const auto e = ExpF32(d, hn::Add(a, a));
   const auto one = hn::Set(d, 1.0f);
   const auto den = hn::Add(e, one);
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
@@ -171,13 +181,35 @@ HWY_INLINE hn::Vec<D> ExpOverflow(D d) {
 // Highway's Exp is accurate from the lowest finite value up (results that underflow included):
 // only NaN, -inf and inputs between ExpLimit and ExpOverflow take the scalar path.
 MLX_SIMD_GUARDED(
-    ExpV, s::Exp,
+    ExpAnyV, s::Exp,
     hn::Or(hn::And(hn::Lt(v, ExpLimit(d)),
                    hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::lowest()))),
            hn::Gt(v, ExpOverflow(d))),
     hn::IfThenElse(hn::Gt(v, ExpOverflow(d)),
                    hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::infinity()),
                    hn::Exp(d, v)))
+// Float32 vectors whose every lane is within kExpF32Limit take Fast (an ExpF32 form); other
+// vectors, and the other types, take Any (a Highway form, guarded).
+template <class Fast, class Any>
+struct WithinExpF32 {
+  template <class V>
+  HWY_INLINE V operator()(V v) const {
+    const hn::DFromV<V> d;
+    if constexpr (sizeof(hn::TFromD<decltype(d)>) == 4) {
+      if (HWY_LIKELY(hn::AllTrue(d, hn::Le(hn::Abs(v), hn::Set(d, kExpF32Limit))))) {
+        return Fast()(d, v);
+      }
+    }
+    return Any()(v);
+  }
+};
+struct ExpF32Form {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V v) const {
+    return ExpF32(d, v);
+  }
+};
+using ExpV = WithinExpF32<ExpF32Form, ExpAnyV>;
 // Highway's Expm1, Sin and Tan give +0 for -0: zeros are passed through, keeping their sign.
 template <class V>
 HWY_INLINE V KeepZero(V v, V r) {
@@ -190,8 +222,15 @@ MLX_SIMD_GUARDED(CoshV, s::Cosh, hn::Lt(hn::Abs(v), ExpLimit(d)), [&] {
   const auto e = hn::Exp(d, hn::Abs(v));
   return hn::Mul(hn::Set(d, 0.5), hn::Add(e, hn::Div(hn::Set(d, 1), e)));
 }())
-MLX_SIMD_GUARDED(SigmoidV, s::Sigmoid, hn::Gt(v, hn::Neg(ExpLimit(d))),
+MLX_SIMD_GUARDED(SigmoidAnyV, s::Sigmoid, hn::Gt(v, hn::Neg(ExpLimit(d))),
                  hn::Div(hn::Set(d, 1), hn::Add(hn::Set(d, 1), hn::Exp(d, hn::Neg(v)))))
+struct SigmoidF32Form {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V v) const {
+    return hn::Div(hn::Set(d, 1), hn::Add(hn::Set(d, 1), ExpF32(d, hn::Neg(v))));
+  }
+};
+using SigmoidV = WithinExpF32<SigmoidF32Form, SigmoidAnyV>;
 // Normal positive finite numbers only.
 #define MLX_LOG_DOMAIN                                                                \
   hn::And(hn::Ge(v, hn::Set(d, std::numeric_limits<hn::TFromD<decltype(d)>>::min())), \
