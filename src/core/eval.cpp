@@ -1,10 +1,12 @@
 // Graph evaluation: claim the unscheduled part of the graph, sort it, hand each stream its part
 // as one task, and wait. See docs/architecture.md and docs/streams.md for the reasoning.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -159,17 +161,41 @@ class TasksDone {
   ArrayAccess::Word done_{State::scheduled};
 };
 
+// A vector kept by the thread between eval calls, so that its memory is reused: a graph of
+// thousands of nodes grows the sort's vectors through blocks of 1 KiB and more, and each such
+// allocation makes glibc merge all of its small free blocks (the nodes' shapes, strides and
+// input lists just freed), which then cost more to hand out again: a fifth of W7's time (1,000
+// chained adds on 16 elements). Borrowed by moving it out, so that an eval nested in a node's
+// evaluation gets a vector of its own; given back emptied, unless it grew past kMaxKept.
+template <typename T>
+class Reused {
+ public:
+  static std::vector<T> borrow() { return std::move(kept()); }
+  static void give_back(std::vector<T>& v) {
+    constexpr size_t kMaxKept = size_t(1) << 16;
+    v.clear();
+    if (v.capacity() <= kMaxKept) {
+      kept() = std::move(v);
+    }
+  }
+
+ private:
+  static std::vector<T>& kept() {
+    thread_local std::vector<T> v;
+    return v;
+  }
+};
+
 void eval_impl(std::vector<array> outputs, bool async) {
   std::shared_ptr<TasksDone> tasks_done;
-  // A synchronous eval on one idle stream runs its task here, after the lock (see
-  // scheduler::try_claim_idle).
-  std::function<void()> inline_task;
+  // A synchronous eval of a graph on one idle stream runs its nodes here, straight from the
+  // sorted tape, after the lock (see scheduler::try_claim_idle).
+  auto tape = Reused<array>::borrow();
   std::shared_ptr<scheduler::StreamWorker> inline_worker;
   {
     std::lock_guard<std::mutex> lk(scheduler::eval_mutex());
     // Iterative depth-first search in post-order: long chains must not use the C++ stack.
-    std::vector<array> tape;
-    std::vector<std::pair<array, size_t>> stack;
+    auto stack = Reused<std::pair<array, size_t>>::borrow();
     std::vector<array> claimed_siblings;
     std::vector<StreamNodes> groups;
     try {
@@ -199,10 +225,23 @@ void eval_impl(std::vector<array> outputs, bool async) {
           }
         }
       }
-      // Split the sorted tape by stream, keeping the order within each stream. Most graphs use
-      // one stream, so the stream of the previous node is tried first.
+      Reused<std::pair<array, size_t>>::give_back(stack);
+      if (!async && !tape.empty()) {
+        auto& s = tape.front().primitive().stream();
+        bool one_stream = std::all_of(tape.begin(), tape.end(),
+                                      [&](const array& a) { return a.primitive().stream() == s; });
+        if (one_stream) {
+          auto worker = scheduler::worker(s, "eval");
+          if (scheduler::try_claim_idle(*worker)) {
+            inline_worker = std::move(worker);
+          }
+        }
+      }
+      // Otherwise the sorted tape is split by stream, keeping the order within each stream,
+      // and each stream's part is one task. Most graphs use one stream, so the stream of the
+      // previous node is tried first.
       size_t g = 0;
-      for (auto& node : tape) {
+      for (auto& node : inline_worker ? std::span<array>() : std::span<array>(tape)) {
         auto& s = node.primitive().stream();
         if (groups.empty() || groups[g].stream != s) {
           g = 0;
@@ -259,23 +298,22 @@ void eval_impl(std::vector<array> outputs, bool async) {
           done->count_down();
         }
       };
-      if (!async && groups.size() == 1 && scheduler::try_claim_idle(*group.worker)) {
-        inline_task = std::move(task);
-        inline_worker = group.worker;
-      } else {
-        scheduler::enqueue(*group.worker, std::move(task));
-      }
+      scheduler::enqueue(*group.worker, std::move(task));
     }
   }
-  if (inline_task) {
-    // Tasks catch their own errors; the turn is given back whatever happens.
+  if (inline_worker) {
+    // run_node catches the nodes' errors; the turn is given back whatever happens.
     struct Release {
       scheduler::StreamWorker& worker;
       ~Release() { scheduler::release(worker); }
     } release{*inline_worker};
-    inline_task();
-    inline_task = nullptr;
+    std::vector<array> outs;
+    for (auto& node : tape) {
+      bool detach = !node.is_tracer();
+      run_node(std::move(node), detach, outs);
+    }
   }
+  Reused<array>::give_back(tape);
   if (!async) {
     if (tasks_done) {
       tasks_done->wait();
