@@ -193,9 +193,10 @@ TEST(UnaryMath, SimdLanesOutsideTheValidRangeFallBackOneByOne) {
   }
 }
 
-// The float32 exp and sigmoid run their own exp (ExpF32) on vectors within +-86 and Highway's
-// elsewhere: within 2 ulps (sigmoid 3) of the double result over a dense grid that crosses the
-// switch, reaches exp's subnormal results (below -87.3) and its overflow (past 88.72).
+// The float32 exp, sigmoid and logaddexp run their own exp (ExpF32) on vectors within +-86 and
+// Highway's elsewhere: within 2 ulps (sigmoid and logaddexp 3) of the double result over a dense
+// grid that crosses the switch, reaches exp's subnormal results (below -87.3) and its overflow
+// (past 88.72).
 TEST(UnaryMath, Float32ExpUlpsAcrossItsRanges) {
   std::vector<float> v;
   for (int i = 0; i <= 200000; ++i) {
@@ -217,9 +218,12 @@ TEST(UnaryMath, Float32ExpUlpsAcrossItsRanges) {
   auto x = array(v.begin(), {static_cast<int>(v.size())});
   auto e = values<float>(exp(x));
   auto s = values<float>(sigmoid(x));
+  auto sp = values<float>(logaddexp(x, array(0.0f)));
   for (size_t i = 0; i < v.size(); ++i) {
     const double xd = v[i];
     ASSERT_LE(ulps(e[i], std::exp(xd)), 2.0) << "exp at " << v[i];
+    ASSERT_LE(ulps(sp[i], std::max(xd, 0.0) + std::log1p(std::exp(-std::abs(xd)))), 3.0)
+        << "logaddexp(x, 0) at " << v[i];
     if (xd > -87.0) {  // (sigmoid's subnormal results take 1 / (1 + e^-x): 3-4 ulps of 2^-149)
       ASSERT_LE(ulps(s[i], 1.0 / (1.0 + std::exp(-xd))), 3.0) << "sigmoid at " << v[i];
     }

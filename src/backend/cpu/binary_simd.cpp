@@ -101,13 +101,21 @@ struct FloorDivV {
 };
 
 // max + log1p(exp(min - max)), as the scalar row; equal infinities give themselves, NaN
-// propagates (Highway leaves Max and Min of NaN unspecified).
+// propagates (Highway leaves Max and Min of NaN unspecified). The exp is ExpF32 for float32
+// vectors whose every lane is within its range (softplus of anything but huge values).
 struct LogAddExpV {
   template <class V>
   HWY_INLINE V operator()(V a, V b) const {
     const hn::DFromV<V> d;
     const V hi = hn::Max(a, b);
-    const V r = hn::Add(hi, hn::Log1p(d, hn::Exp(d, hn::Sub(hn::Min(a, b), hi))));
+    const V x = hn::Sub(hn::Min(a, b), hi);
+    V e;
+    if constexpr (sizeof(hn::TFromV<V>) == 4) {
+      e = hn::AllTrue(d, hn::Ge(x, hn::Set(d, -kExpF32Limit))) ? ExpF32(d, x) : hn::Exp(d, x);
+    } else {
+      e = hn::Exp(d, x);
+    }
+    const V r = hn::Add(hi, hn::Log1p(d, e));
     return hn::IfThenElse(hn::Or(hn::IsNaN(a), hn::IsNaN(b)), hn::Add(a, b),
                           hn::IfThenElse(hn::IsInf(hi), hi, r));
   }

@@ -56,27 +56,15 @@ float RowMax(const float* p, size_t n) {
   return m;
 }
 
-// exp(x) for x <= 0 (not NaN): Cody-Waite reduction by ln 2 and a degree-6 polynomial, within
-// two ulps. Inputs are clamped where exp rounds to zero: with vscalefps (TimesPow2) at -104
-// (2^-150 rounds to 0, so -inf gives exactly 0); otherwise at -87.3, where float32 goes
-// subnormal, and 0 is selected below it. Leaner than Highway's general Exp, which also handles
-// large and NaN inputs that softmax never passes (rows whose max is not finite are answered
-// without it).
+// exp(x) for x <= 0 (not NaN), by ExpF32. Inputs are clamped where exp rounds to zero: with
+// vscalefps (TimesPow2) at -104 (2^-150 rounds to 0, so -inf gives exactly 0); otherwise at
+// -87.3, where float32 goes subnormal, and 0 is selected below it. Leaner than Highway's
+// general Exp, which also handles large and NaN inputs that softmax never passes (rows whose
+// max is not finite are answered without it).
 template <class D, class V>
 HWY_INLINE V ExpNonPositive(D d, V x) {
   const auto lo = hn::Set(d, kScalef<D> ? -104.0f : -87.3f);
-  const auto xc = hn::Max(x, lo);
-  const auto k = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
-  auto r = hn::MulAdd(k, hn::Set(d, -0.693359375f), xc);
-  r = hn::MulAdd(k, hn::Set(d, 2.12194440e-4f), r);
-  auto p = hn::Set(d, 1.0f / 720);
-  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
-  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
-  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
-  p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
-  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
-  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
-  const auto e = TimesPow2(d, p, k);
+  const auto e = ExpF32(d, hn::Max(x, lo));
   if constexpr (kScalef<D>) {
     return e;
   } else {

@@ -69,26 +69,6 @@ HWY_INLINE hn::Vec<D> ExpLimit(D d) {
   return hn::Set(d, sizeof(hn::TFromD<D>) == 4 ? 87.0 : 708.0);
 }
 
-// e^y in float32 lanes for |y| <= kExpF32Limit: y = n ln2 + r, |r| <= ln2 / 2 (ln2 in two
-// parts), a degree-6 polynomial for e^r and a scaling by 2^n (TimesPow2, which needs a normal
-// result without vscalefps: hence the limit). The coefficients are least-squares fits of the
-// relative error. Half the instructions of Highway's Exp, which also covers the arguments whose
-// result is subnormal or infinite.
-constexpr float kExpF32Limit = 86.0f;
-
-template <class D>
-HWY_INLINE hn::Vec<D> ExpF32(D d, hn::Vec<D> y) {
-  const auto n = hn::Round(hn::Mul(y, hn::Set(d, 1.44269504f)));
-  auto r = hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), y);
-  r = hn::NegMulAdd(n, hn::Set(d, 1.428606765330187e-6f), r);
-  auto q = hn::Set(d, 1.3829420786350965e-3f);
-  for (float c : {8.374771103262901e-3f, 4.16683591902256e-2f, 1.666642129421234e-1f,
-                  4.9999991059303284e-1f, 1.0f, 1.0f}) {
-    q = hn::MulAdd(q, r, hn::Set(d, c));
-  }
-  return TimesPow2(d, q, n);
-}
-
 // tanh in float32 lanes, within 1.3 ulp (GELU's tanh form runs it on every element, so it is
 // worth a cheaper form than Highway's expm1-based one). Below 0.625 an odd polynomial
 // x + x^3 P(x^2); above, 1 - 2 / (e^{2|x|} + 1), which cannot cancel there, with e^y for y in
