@@ -104,10 +104,13 @@ float SumExp(const float* p, size_t n, float m, float* out, const float* next) {
     s0 = hn::Add(s0, e);
   }
   if (i < n) {
-    // The tail as one masked vector, so that every element takes the same exp.
+    // The tail as one masked vector, so that every element takes the same exp. Loaded through
+    // an aligned copy: Highway's MaskedLoad wants an aligned pointer and, below AVX2, reads the
+    // whole vector (an SSE4-only CPU crashed here on an unaligned row).
     const auto mask = hn::FirstN(d, n - i);
-    auto e =
-        hn::IfThenElseZero(mask, ExpNonPositive(d, hn::Sub(hn::MaskedLoad(mask, d, p + i), vm)));
+    HWY_ALIGN float tail[hn::MaxLanes(d)] = {};
+    std::copy(p + i, p + n, tail);
+    auto e = hn::IfThenElseZero(mask, ExpNonPositive(d, hn::Sub(hn::Load(d, tail), vm)));
     if constexpr (kStore) {
       hn::BlendedStore(e, mask, d, out + i);
     }
