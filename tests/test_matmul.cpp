@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -543,6 +544,45 @@ TEST(Matmul, Bfloat16Products) {
     auto c = astype(array(cv.begin(), {m, n}), bfloat16);
     expect_array<bfloat16_t>(addmm(c, a, b, 1.0f, 0.5f), {m, n}, bfloat16, rounded_bf16(want1));
     expect_array<bfloat16_t>(addmm(c, a, b, 2.0f, 0.5f), {m, n}, bfloat16, rounded_bf16(want2));
+  }
+
+  // Negative strides (a's rows and b's columns reversed), a zero stride (every column of b the
+  // same), and addmm's beta 0 (c's NaN ignored) and 1.
+  {
+    const int m = 9, k = 257, n = 70;
+    auto av = test_values(static_cast<size_t>(m * k), 16);
+    auto bv = test_values(static_cast<size_t>(k * n), 17);
+    auto exact = naive(av, bv, 1, m, k, n);
+    auto a = astype(array(av.begin(), {m, k}), bfloat16);
+    auto b = astype(array(bv.begin(), {k, n}), bfloat16);
+    std::vector<double> rows_reversed(exact.size()), cols_reversed(exact.size());
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j) {
+        rows_reversed[i * n + j] = exact[(m - 1 - i) * n + j];
+        cols_reversed[i * n + j] = exact[i * n + (n - 1 - j)];
+      }
+    }
+    expect_array<bfloat16_t>(matmul(slice(a, {m - 1, 0}, {-m - 1, k}, {-1, 1}), b), {m, n},
+                             bfloat16, rounded_bf16(rows_reversed));
+    expect_array<bfloat16_t>(matmul(a, slice(b, {0, n - 1}, {k, -n - 1}, {1, -1})), {m, n},
+                             bfloat16, rounded_bf16(cols_reversed));
+    std::vector<float> col(bv.begin(), bv.begin() + k);
+    std::vector<float> bcols(static_cast<size_t>(k * n));
+    for (int i = 0; i < k; ++i) {
+      std::fill_n(bcols.begin() + i * n, n, col[i]);
+    }
+    expect_array<bfloat16_t>(
+        matmul(a, broadcast_to(astype(array(col.begin(), {k, 1}), bfloat16), {k, n})), {m, n},
+        bfloat16, rounded_bf16(naive(av, bcols, 1, m, k, n)));
+    auto c_nan = full({m, n}, array(std::numeric_limits<float>::quiet_NaN()), bfloat16);
+    expect_array<bfloat16_t>(addmm(c_nan, a, b, 1.0f, 0.0f), {m, n}, bfloat16, rounded_bf16(exact));
+    auto cv = test_values(static_cast<size_t>(m * n), 18);
+    std::vector<double> plus_c(exact.size());
+    for (size_t i = 0; i < exact.size(); ++i) {
+      plus_c[i] = exact[i] + cv[i];
+    }
+    expect_array<bfloat16_t>(addmm(astype(array(cv.begin(), {m, n}), bfloat16), a, b), {m, n},
+                             bfloat16, rounded_bf16(plus_c));
   }
 
   // A batch of 3 against one b (folded into one product) and against 3 b's.
