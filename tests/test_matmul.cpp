@@ -475,7 +475,8 @@ TEST(Matmul, ConcurrentStreams) {
 namespace {
 
 // The bfloat16 result matmul must give for an exactly computed product: test_values' products
-// are multiples of 2^-14 and these sums stay under 2^10, so a float32 sum is exact in any order
+// are multiples of 2^-14 and these sums (partial sums included) stay under 2^10, so a float32
+// sum is exact in any order
 // and only the final rounding to bfloat16 (nearest even) remains.
 std::vector<bfloat16_t> rounded_bf16(const std::vector<double>& exact) {
   std::vector<bfloat16_t> out;
@@ -490,14 +491,14 @@ std::vector<bfloat16_t> rounded_bf16(const std::vector<double>& exact) {
 // bfloat16 products large enough for the CPU's bfloat16 dot products where it has them
 // (cpu::bf16_gemm, else widened to float32 for sgemm): odd k (the last pair padded), rows not a
 // multiple of the 8-row panel and past a 128-row tile, columns not a multiple of the 32-column
-// strip and past a 256-column tile, k past one 256-value block, transposed and strided
+// strip and past a 256-column tile, k past two 1,024-value blocks, transposed and strided
 // operands, batches, and addmm's beta (and an alpha of 2, which keeps the widened path).
 TEST(Matmul, Bfloat16Products) {
   struct Case {
     int m, k, n;
   };
   for (auto [m, k, n] : {Case{9, 257, 70}, Case{130, 64, 33}, Case{20, 300, 300}, Case{2, 8, 4096},
-                         Case{64, 1, 600}}) {
+                         Case{64, 1, 600}, Case{3, 2101, 40}}) {
     SCOPED_TRACE("m " + std::to_string(m) + " k " + std::to_string(k) + " n " + std::to_string(n));
     auto av = test_values(static_cast<size_t>(m * k), 11);
     auto bv = test_values(static_cast<size_t>(k * n), 12);
