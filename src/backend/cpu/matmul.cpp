@@ -1,7 +1,9 @@
 // Matmul, AddMM, GatherMM and SegmentedMM on the CPU: OpenBLAS GEMM for float32, float64 and
 // complex64; float16 and bfloat16 are widened to float32 (SIMD conversions), multiplied with sgemm
-// and rounded back (to nearest even). AddMM copies c into the output and lets GEMM accumulate onto
-// it (its beta); GatherMM and SegmentedMM run one GEMM per output matrix on views of the operands.
+// and rounded back (to nearest even), except bfloat16 matrix products on CPUs with AVX-512 BF16,
+// which run on cpu::bf16_gemm (use_bf16_dot). AddMM copies c into the output and lets GEMM
+// accumulate onto it (its beta); GatherMM and SegmentedMM run one GEMM per output matrix on views
+// of the operands.
 //
 // Threading policy. The process-wide pool (cpu::num_threads() threads, the stream's worker
 // included) and OpenBLAS's own threads must not compete for the cores:
