@@ -372,45 +372,40 @@ void gemm_entry(const Layout& p, const T* a, const T* b, T* c, Acc<T> alpha, Acc
     });
     return;
   }
-  if constexpr (std::is_same_v<T, bfloat16_t>) {
-    if (use_bf16_dot(p, alpha)) {
-      float* acc = scratch[2].get<float>(mn);
-      if (beta != 0.0f) {
-        auto widen = cpu::convert_kernel(bfloat16, float32);
-        for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
-          convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
-          if (beta != 1.0f) {
-            for (size_t i = rb * p.n; i < re * p.n; ++i) {
-              acc[i] *= beta;
-            }
-          }
-        });
-      }
-      cpu::bf16_gemm(a, p.a_rs, p.a_cs, b, p.b_rs, p.b_cs, p.m, p.n, p.k, acc, p.n, beta != 0.0f,
-                     parallel);
-      auto narrow = cpu::convert_kernel(float32, bfloat16);
-      for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
-        convert_contiguous(narrow, acc + rb * p.n, c + rb * p.n, (re - rb) * p.n);
-      });
-      return;
-    }
-  }
-  auto oa = operand(a, p.m, p.k, p.a_rs, p.a_cs, scratch[0], parallel);
-  auto ob = operand(b, p.k, p.n, p.b_rs, p.b_cs, scratch[1], parallel);
-  int m = static_cast<int>(p.m);
-  int n = static_cast<int>(p.n);
-  int k = static_cast<int>(p.k);
+  const int m = static_cast<int>(p.m);
+  const int n = static_cast<int>(p.n);
+  const int k = static_cast<int>(p.k);
+  auto product_into = [&](auto* out) {
+    auto oa = operand(a, p.m, p.k, p.a_rs, p.a_cs, scratch[0], parallel);
+    auto ob = operand(b, p.k, p.n, p.b_rs, p.b_cs, scratch[1], parallel);
+    product_on(par, oa, ob, m, n, k, alpha, beta, out);
+  };
   if constexpr (std::is_same_v<T, Acc<T>>) {
-    product_on(par, oa, ob, m, n, k, alpha, beta, c);
+    product_into(c);
   } else {
     float* acc = scratch[2].get<float>(mn);
+    // The bfloat16 kernel adds onto acc as it is, so beta is applied here.
+    const bool dot = std::is_same_v<T, bfloat16_t> && use_bf16_dot(p, alpha);
     if (beta != 0.0f) {
       auto widen = cpu::convert_kernel(dtype_of<T>(), float32);
       for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
         convert_contiguous(widen, c + rb * p.n, acc + rb * p.n, (re - rb) * p.n);
+        if (dot && beta != 1.0f) {
+          for (size_t i = rb * p.n; i < re * p.n; ++i) {
+            acc[i] *= beta;
+          }
+        }
       });
     }
-    product_on(par, oa, ob, m, n, k, alpha, beta, acc);
+    if constexpr (std::is_same_v<T, bfloat16_t>) {
+      if (dot) {
+        cpu::bf16_gemm(a, p.a_rs, p.a_cs, b, p.b_rs, p.b_cs, p.m, p.n, p.k, acc, p.n, beta != 0.0f,
+                       parallel);
+      }
+    }
+    if (!dot) {
+      product_into(acc);
+    }
     // Rounds to nearest even (astype's conversion).
     auto narrow = cpu::convert_kernel(float32, dtype_of<T>());
     for_rows(p.m, p.n, parallel, [&](size_t rb, size_t re) {
