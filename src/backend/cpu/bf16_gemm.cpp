@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <stdexcept>
 
 #include "backend/cpu/scratch.h"
@@ -158,14 +157,6 @@ using Micro = void (*)(const uint32_t*, const uint32_t*, int64_t, float*, int64_
 constexpr Micro kMicro[kPanel] = {micro<1>, micro<2>, micro<3>, micro<4>,
                                   micro<5>, micro<6>, micro<7>, micro<8>};
 
-void run(bool parallel, size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
-  if (parallel) {
-    parallel_for(n, grain, fn);
-  } else {
-    fn(0, n);
-  }
-}
-
 // `count` packed panels (or strips) of `width` words per k-pair, the i-th written by
 // fill(i, its start), in parallel when `parallel`.
 template <typename Fill>
@@ -173,12 +164,13 @@ const uint32_t* pack(ScratchBuffer& buf, bool parallel, int64_t count, int64_t w
                      Fill&& fill) {
   const int64_t words = (k + 1) / 2 * width;
   uint32_t* dst = buf.get<uint32_t>(static_cast<size_t>(count * words));
-  run(parallel, static_cast<size_t>(count),
-      std::max<size_t>(1, kPackGrain / static_cast<size_t>(k * width)), [&](size_t b, size_t e) {
-        for (auto i = static_cast<int64_t>(b); i < static_cast<int64_t>(e); ++i) {
-          fill(i, dst + i * words);
-        }
-      });
+  parallel_for_if(parallel, static_cast<size_t>(count),
+                  std::max<size_t>(1, kPackGrain / static_cast<size_t>(k * width)),
+                  [&](size_t b, size_t e) {
+                    for (auto i = static_cast<int64_t>(b); i < static_cast<int64_t>(e); ++i) {
+                      fill(i, dst + i * words);
+                    }
+                  });
   return dst;
 }
 
@@ -202,31 +194,32 @@ void bf16_gemm(const bfloat16_t* a, int64_t a_rs, int64_t a_cs, const bfloat16_t
 
   const int64_t tile_rows = (m + kTileRows - 1) / kTileRows;
   const int64_t tile_cols = (n + kTileCols - 1) / kTileCols;
-  run(parallel, static_cast<size_t>(tile_rows * tile_cols), 1, [&](size_t tb, size_t te) {
-    for (auto t = static_cast<int64_t>(tb); t < static_cast<int64_t>(te); ++t) {
-      const int64_t i0 = (t / tile_cols) * kTileRows;
-      const int64_t i1 = std::min(m, i0 + kTileRows);
-      const int64_t j0 = (t % tile_cols) * kTileCols;
-      const int64_t j1 = std::min(n, j0 + kTileCols);
-      for (int64_t p0 = 0; p0 < pairs; p0 += kBlockPairs) {
-        const int64_t np = std::min(kBlockPairs, pairs - p0);
-        const bool load = accumulate || p0 > 0;
-        for (int64_t j = j0; j < j1; j += kStrip) {
-          const int64_t cols = std::min(kStrip, n - j);
-          const auto m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
-          const auto m1 = static_cast<__mmask16>(cols >= 32  ? 0xFFFF
-                                                 : cols > 16 ? (1u << (cols - 16)) - 1
-                                                             : 0);
-          const uint32_t* block = bp + ((j / kStrip) * pairs + p0) * kStrip;
-          for (int64_t i = i0; i < i1; i += kPanel) {
-            const auto rows = std::min(kPanel, i1 - i);
-            kMicro[rows - 1](ap + ((i / kPanel) * pairs + p0) * kPanel, block, np, c + i * ldc + j,
-                             ldc, m0, m1, load);
+  parallel_for_if(
+      parallel, static_cast<size_t>(tile_rows * tile_cols), 1, [&](size_t tb, size_t te) {
+        for (auto t = static_cast<int64_t>(tb); t < static_cast<int64_t>(te); ++t) {
+          const int64_t i0 = (t / tile_cols) * kTileRows;
+          const int64_t i1 = std::min(m, i0 + kTileRows);
+          const int64_t j0 = (t % tile_cols) * kTileCols;
+          const int64_t j1 = std::min(n, j0 + kTileCols);
+          for (int64_t p0 = 0; p0 < pairs; p0 += kBlockPairs) {
+            const int64_t np = std::min(kBlockPairs, pairs - p0);
+            const bool load = accumulate || p0 > 0;
+            for (int64_t j = j0; j < j1; j += kStrip) {
+              const int64_t cols = std::min(kStrip, n - j);
+              const auto m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
+              const auto m1 = static_cast<__mmask16>(cols >= 32  ? 0xFFFF
+                                                     : cols > 16 ? (1u << (cols - 16)) - 1
+                                                                 : 0);
+              const uint32_t* block = bp + ((j / kStrip) * pairs + p0) * kStrip;
+              for (int64_t i = i0; i < i1; i += kPanel) {
+                const auto rows = std::min(kPanel, i1 - i);
+                kMicro[rows - 1](ap + ((i / kPanel) * pairs + p0) * kPanel, block, np,
+                                 c + i * ldc + j, ldc, m0, m1, load);
+              }
+            }
           }
         }
-      }
-    }
-  });
+      });
 }
 
 #else

@@ -350,11 +350,8 @@ void scatter_kernel(const array& upd, const std::vector<IndexSource>& srcs, size
     for (size_t t = 0; t < n; ++t) {
       T* d = dst + off[t];
       const T* s = u + (i0 + t) * slice;
-      if (parallel) {
-        cpu::parallel_for(l.rows(), grain, [&](size_t rb, size_t re) { rows(d, s, rb, re); });
-      } else {
-        rows(d, s, 0, l.rows());
-      }
+      cpu::parallel_for_if(parallel, l.rows(), grain,
+                           [&](size_t rb, size_t re) { rows(d, s, rb, re); });
     }
   }
 }

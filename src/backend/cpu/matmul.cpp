@@ -126,12 +126,8 @@ using Scratch = cpu::ScratchBuffer;
 // about as many elements as an elementwise chunk.
 template <typename F>
 void for_rows(size_t rows, size_t cols, bool parallel, F&& fn) {
-  if (parallel) {
-    cpu::parallel_for(rows, std::max<size_t>(1, cpu::kElementwiseGrain / std::max<size_t>(cols, 1)),
-                      fn);
-  } else {
-    fn(0, rows);
-  }
+  cpu::parallel_for_if(parallel, rows,
+                       std::max<size_t>(1, cpu::kElementwiseGrain / std::max<size_t>(cols, 1)), fn);
 }
 
 // Copies a strided rows x cols matrix into a row-major one, converting the type.

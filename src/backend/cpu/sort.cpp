@@ -314,16 +314,6 @@ uint32_t* iota_idx(Scratch& s, size_t n) {
   return idx;
 }
 
-// Runs fn(begin, end) over [0, n), over the pool when `parallel`.
-template <typename F>
-void maybe_parallel(bool parallel, size_t n, F&& fn) {
-  if (parallel) {
-    cpu::parallel_for(n, 1 << 16, fn);
-  } else {
-    fn(0, n);
-  }
-}
-
 // Sorts a line of 32-bit values through their keys: std::sort for short lines, radix for long
 // ones. Keys only when they give the values back; else (argsort, or floats with NaN or -0) with
 // the indices, which also make the order stable.
@@ -337,7 +327,7 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
   // The bits where the keys differ (set in their OR, clear in their AND) bound the bits the
   // radix sort needs. Plain OR/AND reductions keep the loop vectorised.
   std::atomic<uint32_t> kor{0}, kand{0xFFFFFFFFu}, merged{0};
-  maybe_parallel(parallel, n, [&](size_t b, size_t e) {
+  cpu::parallel_for_if(parallel, n, 1 << 16, [&](size_t b, size_t e) {
     uint32_t o = 0, a = 0xFFFFFFFFu, m = 0;
     if (stride == 1) {
       for (size_t i = b; i < e; ++i) {
@@ -397,7 +387,7 @@ void sort_keys_line(const T* src, void* out, size_t n, size_t stride, bool arg, 
   Buffers b{{keys, s.keys_tmp.get<uint32_t>(n)}, {nullptr, nullptr}, 0};
   if (with_idx) {
     uint32_t* idx = s.idx.get<uint32_t>(n);
-    maybe_parallel(parallel, n, [&](size_t lo, size_t hi) {
+    cpu::parallel_for_if(parallel, n, 1 << 16, [&](size_t lo, size_t hi) {
       std::iota(idx + lo, idx + hi, static_cast<uint32_t>(lo));
     });
     b.ix[0] = idx;
